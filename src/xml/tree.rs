@@ -1,0 +1,577 @@
+//! The per-document node arena built from quick-xml events.
+
+use std::borrow::Cow;
+
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+/// Index of a node in its [`Document`].
+pub type NodeId = u32;
+
+const NONE: u32 = u32::MAX;
+
+/// Element or character data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// An element.
+    Element,
+    /// Character data (text, references and CDATA merged).
+    Text,
+}
+
+/// One node of the arena.
+#[derive(Debug)]
+pub struct Node<'a> {
+    /// Element or text.
+    pub kind: NodeKind,
+    /// Namespace index (into [`Document::namespaces`]); 0 = no namespace.
+    pub ns: u16,
+    /// Local name (elements) — empty for text.
+    pub local: Cow<'a, str>,
+    /// Text content (text nodes only).
+    pub text: Cow<'a, str>,
+    /// Parent node, `u32::MAX` for the root.
+    pub parent: NodeId,
+    first_child: NodeId,
+    last_child: NodeId,
+    next_sibling: NodeId,
+    attr_start: u32,
+    attr_end: u32,
+    /// Byte offset of the node's start in the decoded text.
+    pub pos: u32,
+}
+
+/// One attribute (namespace declarations are not kept).
+#[derive(Debug)]
+pub struct Attr<'a> {
+    /// Namespace index; 0 = none (the usual case for attributes).
+    pub ns: u16,
+    /// Local name.
+    pub local: Cow<'a, str>,
+    /// Value with references resolved.
+    pub value: Cow<'a, str>,
+}
+
+/// A parse failure with its position.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{line}:{col}: {message}")]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (characters).
+    pub col: u32,
+    /// What was wrong (never document content).
+    pub message: String,
+}
+
+/// A parsed XML document.
+#[derive(Debug)]
+pub struct Document<'a> {
+    src: &'a str,
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<Attr<'a>>,
+    namespaces: Vec<String>,
+    root: NodeId,
+}
+
+fn borrow_or_own<'i>(src: &'i str, s: &[u8]) -> Cow<'i, str> {
+    let base = src.as_ptr() as usize;
+    let p = s.as_ptr() as usize;
+    if p >= base && p + s.len() <= base + src.len() {
+        let start = p - base;
+        let end = start + s.len();
+        if src.is_char_boundary(start) && src.is_char_boundary(end) {
+            return Cow::Borrowed(&src[start..end]);
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(s).into_owned())
+}
+
+fn cow_from<'i>(src: &'i str, c: Cow<'_, str>) -> Cow<'i, str> {
+    match c {
+        Cow::Borrowed(b) => borrow_or_own(src, b.as_bytes()),
+        Cow::Owned(o) => Cow::Owned(o),
+    }
+}
+
+impl<'a> Document<'a> {
+    /// Parse `src`. DTDs are skipped; unknown entities are errors.
+    pub fn parse(src: &'a str) -> Result<Document<'a>, ParseError> {
+        let mut doc = Document {
+            src,
+            nodes: Vec::with_capacity(src.len() / 40),
+            attrs: Vec::with_capacity(src.len() / 40),
+            namespaces: vec![String::new()],
+            root: NONE,
+        };
+        let mut reader = NsReader::from_str(src);
+        {
+            let cfg = reader.config_mut();
+            cfg.trim_text(false);
+            cfg.check_end_names = true;
+            cfg.expand_empty_elements = false;
+        }
+        let mut stack: Vec<NodeId> = Vec::with_capacity(32);
+        // Pending text run: pieces merged into one text node.
+        let mut text: Option<(Cow<'a, str>, u32)> = None;
+        let err = |doc: &Document<'a>, at: u64, msg: String| {
+            let (line, col) = super::line_col(doc.src, at as usize);
+            ParseError {
+                line,
+                col,
+                message: msg,
+            }
+        };
+        loop {
+            let pos = reader.buffer_position();
+            let (res, ev) = match reader.read_resolved_event() {
+                Ok((r, e)) => (ns_of(&mut doc.namespaces, r), e),
+                Err(e) => {
+                    return Err(err(&doc, reader.error_position(), format!("not well-formed XML: {e}")))
+                }
+            };
+            let res = match res {
+                Ok(n) => n,
+                Err(prefix) => {
+                    return Err(err(&doc, pos, format!("undeclared namespace prefix '{prefix}'")))
+                }
+            };
+            match ev {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    if stack.is_empty() && doc.root != NONE {
+                        return Err(err(&doc, pos, "more than one root element".into()));
+                    }
+                    doc.flush_text(&mut text, &stack);
+                    let local = borrow_or_own(src, e.local_name().into_inner());
+                    let attr_start = doc.attrs.len() as u32;
+                    for a in e.attributes() {
+                        let a = match a {
+                            Ok(a) => a,
+                            Err(x) => return Err(err(&doc, pos, format!("bad attribute: {x}"))),
+                        };
+                        let key = a.key.as_ref();
+                        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+                            continue;
+                        }
+                        let (r, ln) = reader.resolve_attribute(a.key);
+                        let ns = match ns_of(&mut doc.namespaces, r) {
+                            Ok(n) => n,
+                            Err(p) => {
+                                return Err(err(&doc, pos, format!("undeclared namespace prefix '{p}'")))
+                            }
+                        };
+                        let value = match a.unescape_value() {
+                            Ok(v) => cow_from(src, v),
+                            Err(x) => {
+                                return Err(err(&doc, pos, format!("bad attribute value (entities other than the predefined ones are never resolved): {x}")))
+                            }
+                        };
+                        doc.attrs.push(Attr {
+                            ns,
+                            local: borrow_or_own(src, ln.into_inner()),
+                            value,
+                        });
+                    }
+                    let id = doc.push(Node {
+                        kind: NodeKind::Element,
+                        ns: res,
+                        local,
+                        text: Cow::Borrowed(""),
+                        parent: stack.last().copied().unwrap_or(NONE),
+                        first_child: NONE,
+                        last_child: NONE,
+                        next_sibling: NONE,
+                        attr_start,
+                        attr_end: doc.attrs.len() as u32,
+                        pos: pos as u32,
+                    });
+                    if doc.root == NONE {
+                        doc.root = id;
+                    }
+                    if matches!(ev, Event::Start(_)) {
+                        stack.push(id);
+                    }
+                }
+                Event::End(_) => {
+                    doc.flush_text(&mut text, &stack);
+                    stack.pop();
+                }
+                Event::Text(e) => {
+                    if stack.is_empty() {
+                        // Whitespace outside the root is fine; anything else is not.
+                        let raw = e.as_ref();
+                        if raw.iter().any(|b| !b.is_ascii_whitespace()) {
+                            return Err(err(&doc, pos, "text outside the root element".into()));
+                        }
+                        continue;
+                    }
+                    let t = match e.xml_content() {
+                        Ok(t) => cow_from(src, t),
+                        Err(x) => return Err(err(&doc, pos, format!("bad text: {x}"))),
+                    };
+                    append_text(&mut text, t, pos as u32);
+                }
+                Event::CData(e) => {
+                    if stack.is_empty() {
+                        return Err(err(&doc, pos, "CDATA outside the root element".into()));
+                    }
+                    let t = match e.decode() {
+                        Ok(t) => cow_from(src, t),
+                        Err(x) => return Err(err(&doc, pos, format!("bad CDATA: {x}"))),
+                    };
+                    append_text(&mut text, t, pos as u32);
+                }
+                Event::GeneralRef(e) => {
+                    if stack.is_empty() {
+                        return Err(err(&doc, pos, "reference outside the root element".into()));
+                    }
+                    let s: String = if e.is_char_ref() {
+                        match e.resolve_char_ref() {
+                            Ok(Some(c)) => c.to_string(),
+                            _ => return Err(err(&doc, pos, "invalid character reference".into())),
+                        }
+                    } else {
+                        let name = e.decode().map(|n| n.into_owned()).unwrap_or_default();
+                        match quick_xml::escape::resolve_predefined_entity(&name) {
+                            Some(v) => v.to_string(),
+                            None => {
+                                return Err(err(
+                                    &doc,
+                                    pos,
+                                    format!("undefined entity '&{name};' (DTD entities are never resolved)"),
+                                ))
+                            }
+                        }
+                    };
+                    append_text(&mut text, Cow::Owned(s), pos as u32);
+                }
+                Event::Eof => break,
+                // Declarations, comments, processing instructions and DTDs
+                // carry nothing we map; DTDs are deliberately ignored.
+                _ => {}
+            }
+        }
+        if !stack.is_empty() {
+            let (line, col) = super::line_col(src, src.len());
+            return Err(ParseError {
+                line,
+                col,
+                message: "unexpected end of file: element not closed (truncated document?)".into(),
+            });
+        }
+        if doc.root == NONE {
+            let (line, col) = super::line_col(src, src.len());
+            return Err(ParseError {
+                line,
+                col,
+                message: "no root element (not an XML document)".into(),
+            });
+        }
+        Ok(doc)
+    }
+
+    fn push(&mut self, node: Node<'a>) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        let parent = node.parent;
+        self.nodes.push(node);
+        if parent != NONE {
+            let p = parent as usize;
+            if self.nodes[p].first_child == NONE {
+                self.nodes[p].first_child = id;
+            } else {
+                let last = self.nodes[p].last_child as usize;
+                self.nodes[last].next_sibling = id;
+            }
+            self.nodes[p].last_child = id;
+        }
+        id
+    }
+
+    fn flush_text(&mut self, text: &mut Option<(Cow<'a, str>, u32)>, stack: &[NodeId]) {
+        if let Some((t, pos)) = text.take() {
+            if let Some(&parent) = stack.last() {
+                self.push(Node {
+                    kind: NodeKind::Text,
+                    ns: 0,
+                    local: Cow::Borrowed(""),
+                    text: t,
+                    parent,
+                    first_child: NONE,
+                    last_child: NONE,
+                    next_sibling: NONE,
+                    attr_start: 0,
+                    attr_end: 0,
+                    pos,
+                });
+            }
+        }
+    }
+
+    /// The decoded source text.
+    pub fn source(&self) -> &'a str {
+        self.src
+    }
+
+    /// The root element.
+    pub fn root(&self) -> NodeId {
+        self.root
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the document has no nodes (never after a successful parse).
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &Node<'a> {
+        &self.nodes[id as usize]
+    }
+
+    /// Namespace URI of a node ("" when none).
+    pub fn ns_uri(&self, id: NodeId) -> &str {
+        &self.namespaces[self.nodes[id as usize].ns as usize]
+    }
+
+    /// Namespace URI table (index 0 is the empty namespace).
+    pub fn namespaces(&self) -> &[String] {
+        &self.namespaces
+    }
+
+    /// Index of a namespace URI in this document, if it occurs at all.
+    pub fn ns_index(&self, uri: &str) -> Option<u16> {
+        self.namespaces.iter().position(|n| n == uri).map(|i| i as u16)
+    }
+
+    /// Local name of an element.
+    pub fn local(&self, id: NodeId) -> &str {
+        &self.nodes[id as usize].local
+    }
+
+    /// Whether the node is an element with this namespace and local name.
+    pub fn is(&self, id: NodeId, ns: &str, local: &str) -> bool {
+        let n = &self.nodes[id as usize];
+        n.kind == NodeKind::Element && n.local == local && self.namespaces[n.ns as usize] == ns
+    }
+
+    /// Parent element, if any.
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        let p = self.nodes[id as usize].parent;
+        (p != NONE).then_some(p)
+    }
+
+    /// All child nodes (elements and text) in document order.
+    pub fn children(&self, id: NodeId) -> Children<'_, 'a> {
+        Children {
+            doc: self,
+            next: self.nodes[id as usize].first_child,
+        }
+    }
+
+    /// Child elements in document order.
+    pub fn elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.children(id)
+            .filter(move |&c| self.nodes[c as usize].kind == NodeKind::Element)
+    }
+
+    /// First child element with this namespace and local name.
+    pub fn child(&self, id: NodeId, ns: &str, local: &str) -> Option<NodeId> {
+        self.elements(id).find(|&c| self.is(c, ns, local))
+    }
+
+    /// Attributes of an element.
+    pub fn attrs(&self, id: NodeId) -> &[Attr<'a>] {
+        let n = &self.nodes[id as usize];
+        &self.attrs[n.attr_start as usize..n.attr_end as usize]
+    }
+
+    /// Value of an attribute in no namespace.
+    pub fn attr(&self, id: NodeId, local: &str) -> Option<&str> {
+        self.attrs(id)
+            .iter()
+            .find(|a| a.ns == 0 && a.local == local)
+            .map(|a| a.value.as_ref())
+    }
+
+    /// Value of a namespaced attribute.
+    pub fn attr_ns(&self, id: NodeId, ns: &str, local: &str) -> Option<&str> {
+        self.attrs(id)
+            .iter()
+            .find(|a| a.local == local && self.namespaces[a.ns as usize] == ns)
+            .map(|a| a.value.as_ref())
+    }
+
+    /// Text of a text node ("" for elements).
+    pub fn text(&self, id: NodeId) -> &str {
+        &self.nodes[id as usize].text
+    }
+
+    /// Concatenated text of all descendant text nodes.
+    pub fn string_value(&self, id: NodeId) -> Cow<'_, str> {
+        let n = &self.nodes[id as usize];
+        if n.kind == NodeKind::Text {
+            return Cow::Borrowed(&n.text);
+        }
+        // Fast path: exactly one text child and no element children.
+        let mut kids = self.children(id);
+        if let (Some(only), None) = (kids.next(), kids.next()) {
+            if self.nodes[only as usize].kind == NodeKind::Text {
+                return Cow::Borrowed(&self.nodes[only as usize].text);
+            }
+        }
+        let mut out = String::new();
+        self.collect_text(id, &mut out);
+        Cow::Owned(out)
+    }
+
+    fn collect_text(&self, id: NodeId, out: &mut String) {
+        for c in self.children(id) {
+            let n = &self.nodes[c as usize];
+            match n.kind {
+                NodeKind::Text => out.push_str(&n.text),
+                NodeKind::Element => self.collect_text(c, out),
+            }
+        }
+    }
+
+    /// All descendant elements of `id` (not `id` itself), document order.
+    pub fn descendants(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = self.elements(id).collect();
+        stack.reverse();
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            let mark = stack.len();
+            stack.extend(self.elements(n));
+            stack[mark..].reverse();
+        }
+        out
+    }
+
+    /// 1-based line and column of a node.
+    pub fn line_col(&self, id: NodeId) -> (u32, u32) {
+        super::line_col(self.src, self.nodes[id as usize].pos as usize)
+    }
+}
+
+/// Iterator over child nodes.
+pub struct Children<'d, 'a> {
+    doc: &'d Document<'a>,
+    next: NodeId,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let cur = self.next;
+        self.next = self.doc.nodes[cur as usize].next_sibling;
+        Some(cur)
+    }
+}
+
+fn append_text<'a>(text: &mut Option<(Cow<'a, str>, u32)>, t: Cow<'a, str>, pos: u32) {
+    match text {
+        None => *text = Some((t, pos)),
+        Some((existing, _)) => existing.to_mut().push_str(&t),
+    }
+}
+
+fn ns_of(table: &mut Vec<String>, r: ResolveResult<'_>) -> Result<u16, String> {
+    match r {
+        ResolveResult::Unbound => Ok(0),
+        ResolveResult::Bound(ns) => {
+            let uri = ns.as_ref();
+            if let Some(i) = table.iter().position(|n| n.as_bytes() == uri) {
+                Ok(i as u16)
+            } else {
+                table.push(String::from_utf8_lossy(uri).into_owned());
+                Ok((table.len() - 1) as u16)
+            }
+        }
+        ResolveResult::Unknown(p) => Err(String::from_utf8_lossy(&p).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::NS_HL7;
+
+    #[test]
+    fn default_and_prefixed_namespaces_match() {
+        let a = Document::parse(r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="X"/></ClinicalDocument>"#).unwrap();
+        let b = Document::parse(r#"<h:ClinicalDocument xmlns:h="urn:hl7-org:v3"><h:id root="X"/></h:ClinicalDocument>"#).unwrap();
+        for d in [&a, &b] {
+            assert!(d.is(d.root(), NS_HL7, "ClinicalDocument"));
+            let id = d.child(d.root(), NS_HL7, "id").unwrap();
+            assert_eq!(d.attr(id, "root"), Some("X"));
+        }
+    }
+
+    #[test]
+    fn references_are_decoded_and_text_merged() {
+        let d = Document::parse("<a>A &amp; E &#163;5 &lt;x&gt;</a>").unwrap();
+        assert_eq!(d.string_value(d.root()), "A & E £5 <x>");
+        assert_eq!(d.children(d.root()).count(), 1);
+    }
+
+    #[test]
+    fn attribute_references_decoded() {
+        let d = Document::parse(r#"<a t="x &amp; y &#x41;"/>"#).unwrap();
+        assert_eq!(d.attr(d.root(), "t"), Some("x & y A"));
+    }
+
+    #[test]
+    fn external_entity_is_never_resolved() {
+        let src = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n<x>&e;</x>";
+        let e = Document::parse(src).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("never resolved"), "{}", e.message);
+    }
+
+    #[test]
+    fn truncated_document_fails_with_position() {
+        let e = Document::parse("<a>\n<b>text").unwrap_err();
+        assert!(e.message.contains("not closed") || e.message.contains("well-formed"), "{}", e.message);
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn mismatched_end_tag() {
+        let e = Document::parse("<a>\n<b></c></a>").unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn plain_text_is_not_xml() {
+        assert!(Document::parse("hello world").is_err());
+    }
+
+    #[test]
+    fn positions_and_descendants() {
+        let d = Document::parse("<a>\n  <b><c/></b>\n  <d/>\n</a>").unwrap();
+        let desc = d.descendants(d.root());
+        let names: Vec<_> = desc.iter().map(|&n| d.local(n)).collect();
+        assert_eq!(names, ["b", "c", "d"]);
+        assert_eq!(d.line_col(desc[0]), (2, 3));
+    }
+
+    #[test]
+    fn undeclared_prefix_is_error() {
+        assert!(Document::parse("<x:a/>").is_err());
+    }
+
+    #[test]
+    fn cdata_and_crlf() {
+        let d = Document::parse("<a>x\r\n<![CDATA[<y>]]></a>").unwrap();
+        assert_eq!(d.string_value(d.root()), "x\n<y>");
+    }
+}
