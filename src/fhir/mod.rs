@@ -1,1 +1,2 @@
-//! fhir (placeholder)
+//! FHIR STU3 knowledge: element definitions (generated from the official StructureDefinitions) and JSON building helpers.
+pub mod defs;

@@ -1,1 +1,266 @@
-//! validate (placeholder)
+//! Structural ITK3 / Transfer of Care checks, run on every message Bundle
+//! before it is written.
+//!
+//! # Why
+//!
+//! No validator that runs on the project's machines knows the NHS profiles
+//! (see `shared/docs/validators-crates-style.md` §A.4): off-the-shelf STU3
+//! validators check base resources only, and none of them check bundle
+//! invariants (`bdl-7`, `bdl-9`), reference resolution inside the bundle, the
+//! ITK3 handling specification or the Composition section slicing. Those are
+//! exactly the things a receiving system (and the NHS Digital test harness)
+//! rejects a message for, so this module encodes them as the converter's own
+//! checks (`shared/docs/target-itk3-toc.md` §1, §2, §4, §5, §8, §10).
+//!
+//! v1 is structural: it checks the shapes the ITK3 message and ToC document
+//! must have. A later, profile-driven validator (snapshots in
+//! `shared/specs`) will add its own issues to the same [`Issue`] list, using
+//! the same [`Severity`] scale and location syntax.
+//!
+//! # Output
+//!
+//! [`validate_message`] returns a list of [`Issue`]s. Each issue names a rule
+//! id (table below), a location as a FHIRPath with 0-based indexes (e.g.
+//! `Bundle.entry[3].resource.entry[0].resource.section[1].title`) and a
+//! message. Messages name elements, rules and spec values (codes, URLs,
+//! section titles) only — never instance values, so no patient data ends up
+//! in logs or ledgers.
+//!
+//! Severity policy: a broken profile, core FHIR or receiver (harness) rule is
+//! an [`Severity::Error`]; a gap against implementation-guide-only guidance is
+//! a [`Severity::Warning`]; input that is not a Bundle at all is
+//! [`Severity::Fatal`] and stops the checks.
+//!
+//! # Rules
+//!
+//! | Rule id | Severity | What is checked |
+//! |---|---|---|
+//! | `message-bundle` | fatal / error | outer resource is a `Bundle` (fatal otherwise), `type` = `message`, `meta.profile` has ITK-Message-Bundle-1, `identifier.value` present, `entry` non-empty with a `resource` in every entry |
+//! | `bundle-prohibited` | error | no `total`, `link`, `signature`, `entry.link`, `entry.request`, `entry.response`, `entry.search` (both bundles) |
+//! | `itk-entry-order` | error | `entry[0]` is the MessageHeader; exactly one MessageHeader in the message |
+//! | `header-profile` | error | MessageHeader `meta.profile` has ITK-MessageHeader-2 |
+//! | `handling-keys` | error | Extension-ITK-MessageHandling-2 exactly once; its six keys exactly once each with the right `value[x]` (BusAckRequested/InfAckRequested `valueBoolean`; RecipientType `valueCoding` with fixed system, code FA/FI and its display; MessageDefinition `valueReference.reference`; SenderReference `valueString` non-empty, ≤255 chars, `^.*\w+.*$`; LocalExtension any `value[x]`) |
+//! | `event-coding` | error | `event.system` fixed ITK-MessageEvent-2, `event.code` one of ITK003D/ITK004D/ITK005D/ITK006D/ITK008M, `event.display` = CodeSystem display, no `version`/`userSelected` |
+//! | `event-definition` | error | event code ↔ MessageDefinition URL ↔ Composition `meta.profile` agree (§4) |
+//! | `header-party` | error / warning | `sender` present and resolving to a header Organization (CareConnect-ITK-Header-Organization-1) or Practitioner (CareConnect-ITK-Header-Practitioner-1); `receiver` likewise if present (warning when absent, §12.8) |
+//! | `header-fields` | error | `timestamp` present and an instant; `source.endpoint` present; `source.name/software/version/contact`, `destination`, `enterer`, `author`, `responsible`, `reason` absent |
+//! | `header-focus` | error / warning | `focus` at most one and resolving to the outer entry holding the document Bundle (warning when a ToC message has none) |
+//! | `header-resource` | error | header Organization has only `id`/`meta`/`identifier`; header Practitioner only `id`/`meta`/`identifier`/`name` |
+//! | `document-bundle` | error | exactly one document Bundle entry in a ToC message; its `type` = `document`, `meta.profile` has ITK-Document-Bundle-1, `identifier.system` and `.value` (bdl-9) |
+//! | `document-entry-order` | error | document `entry[0]` is the Composition |
+//! | `fullurl-id` | error | every entry (both bundles) has `fullUrl` = `urn:uuid:` + `resource.id`, the id a lower-case UUID |
+//! | `fullurl-unique` | error | fullUrls unique within each bundle (bdl-7) |
+//! | `ref-resolve` | error | every `reference` inside the document Bundle resolves to a fullUrl of the document Bundle; MessageHeader (and other outer) references resolve in the outer Bundle (the MessageDefinition handling key, a canonical URL, is skipped) |
+//! | `self-reference` | error | no resource references its own entry's fullUrl |
+//! | `care-setting` | error | Composition has Extension-CareConnect-CareSettingType-1 exactly once with one SNOMED coding with code and display |
+//! | `composition-fields` | error | Composition `identifier.system`+`.value`, `status`, `type` with one coding with system/code/display, `subject.reference`, `date`, ≥1 `author.reference`, `title`; `confidentiality`, `attester`, `event` absent |
+//! | `composition-targets` | error | `subject` resolves to a Patient; every `author` to a Practitioner or Device |
+//! | `relates-to` | error | `relatesTo` at most once, with `code` = `replaces` |
+//! | `section-code` | error | every section has `code` with exactly one coding, system SNOMED CT, code from the Composition profile's section table (closed slicing) |
+//! | `section-fixed` | error | section `title` present and equal to the slice's fixed title; coding `display` equal to the fixed display |
+//! | `section-duplicate` | error | each section code at most once |
+//! | `section-text` | error | section `text` present with `status` and a non-empty `div` starting `<div xmlns="http://www.w3.org/1999/xhtml"` |
+//! | `section-prohibited` | error | no `emptyReason`, `mode`, `orderedBy` or nested `section` |
+//! | `section-entry` | error | sections whose slice has `entry` 1..* (Admission details, Discharge details, GP practice, Patient demographics) have an entry |
+//! | `mandatory-section` | error | at least one section; Allergies and adverse reactions (886921000000105) and Patient demographics (886731000000109) present |
+//! | `ig-mandatory-section` | warning | sections the IG heading table calls "Mandatory" for this document type are present |
+//! | `meta-profile` | warning | every resource in the document Bundle declares `meta.profile` |
+//!
+//! The section tables (code, display, title, cardinalities per ToC document
+//! type) are data in [`sections`].
+
+mod itk;
+pub mod sections;
+
+use std::fmt;
+
+/// Rule ids (stable; used in ledgers and tests). See the module table.
+pub mod rules {
+    /// Outer Bundle shape.
+    pub const MESSAGE_BUNDLE: &str = "message-bundle";
+    /// Elements prohibited in ITK bundles.
+    pub const BUNDLE_PROHIBITED: &str = "bundle-prohibited";
+    /// MessageHeader first and unique.
+    pub const ITK_ENTRY_ORDER: &str = "itk-entry-order";
+    /// MessageHeader profile.
+    pub const HEADER_PROFILE: &str = "header-profile";
+    /// ITK3 handling specification.
+    pub const HANDLING_KEYS: &str = "handling-keys";
+    /// MessageHeader.event coding.
+    pub const EVENT_CODING: &str = "event-coding";
+    /// Event ↔ MessageDefinition ↔ Composition profile agreement.
+    pub const EVENT_DEFINITION: &str = "event-definition";
+    /// Sender / receiver.
+    pub const HEADER_PARTY: &str = "header-party";
+    /// Other MessageHeader elements.
+    pub const HEADER_FIELDS: &str = "header-fields";
+    /// MessageHeader.focus.
+    pub const HEADER_FOCUS: &str = "header-focus";
+    /// Header Organization / Practitioner content.
+    pub const HEADER_RESOURCE: &str = "header-resource";
+    /// Document Bundle shape.
+    pub const DOCUMENT_BUNDLE: &str = "document-bundle";
+    /// Composition first in the document.
+    pub const DOCUMENT_ENTRY_ORDER: &str = "document-entry-order";
+    /// fullUrl = urn:uuid:id.
+    pub const FULLURL_ID: &str = "fullurl-id";
+    /// fullUrl uniqueness (bdl-7).
+    pub const FULLURL_UNIQUE: &str = "fullurl-unique";
+    /// Reference resolution.
+    pub const REF_RESOLVE: &str = "ref-resolve";
+    /// No self references.
+    pub const SELF_REFERENCE: &str = "self-reference";
+    /// Composition care setting extension.
+    pub const CARE_SETTING: &str = "care-setting";
+    /// Composition header elements.
+    pub const COMPOSITION_FIELDS: &str = "composition-fields";
+    /// Composition subject / author targets.
+    pub const COMPOSITION_TARGETS: &str = "composition-targets";
+    /// Composition.relatesTo.
+    pub const RELATES_TO: &str = "relates-to";
+    /// Section code / closed slicing.
+    pub const SECTION_CODE: &str = "section-code";
+    /// Section fixed title and display.
+    pub const SECTION_FIXED: &str = "section-fixed";
+    /// Section code repeated.
+    pub const SECTION_DUPLICATE: &str = "section-duplicate";
+    /// Section narrative.
+    pub const SECTION_TEXT: &str = "section-text";
+    /// Section elements that are 0..0.
+    pub const SECTION_PROHIBITED: &str = "section-prohibited";
+    /// Section needs an entry.
+    pub const SECTION_ENTRY: &str = "section-entry";
+    /// Profile-mandatory sections.
+    pub const MANDATORY_SECTION: &str = "mandatory-section";
+    /// IG-mandatory sections.
+    pub const IG_MANDATORY_SECTION: &str = "ig-mandatory-section";
+    /// meta.profile declared.
+    pub const META_PROFILE: &str = "meta-profile";
+
+    /// Every rule id, in table order.
+    pub const ALL: &[&str] = &[
+        MESSAGE_BUNDLE,
+        BUNDLE_PROHIBITED,
+        ITK_ENTRY_ORDER,
+        HEADER_PROFILE,
+        HANDLING_KEYS,
+        EVENT_CODING,
+        EVENT_DEFINITION,
+        HEADER_PARTY,
+        HEADER_FIELDS,
+        HEADER_FOCUS,
+        HEADER_RESOURCE,
+        DOCUMENT_BUNDLE,
+        DOCUMENT_ENTRY_ORDER,
+        FULLURL_ID,
+        FULLURL_UNIQUE,
+        REF_RESOLVE,
+        SELF_REFERENCE,
+        CARE_SETTING,
+        COMPOSITION_FIELDS,
+        COMPOSITION_TARGETS,
+        RELATES_TO,
+        SECTION_CODE,
+        SECTION_FIXED,
+        SECTION_DUPLICATE,
+        SECTION_TEXT,
+        SECTION_PROHIBITED,
+        SECTION_ENTRY,
+        MANDATORY_SECTION,
+        IG_MANDATORY_SECTION,
+        META_PROFILE,
+    ];
+}
+
+/// How bad an issue is (FHIR OperationOutcome severities; ordered most
+/// severe first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The input cannot be checked further.
+    Fatal,
+    /// A profile, core FHIR or receiver rule is broken; do not send.
+    Error,
+    /// An implementation-guide-only expectation is not met.
+    Warning,
+    /// For information only.
+    Information,
+}
+
+impl Severity {
+    /// FHIR `issue-severity` code: "fatal" | "error" | "warning" | "information".
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Fatal => "fatal",
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "information",
+        }
+    }
+
+    /// Fatal or error: the message must not be sent.
+    pub fn is_blocking(&self) -> bool {
+        matches!(self, Severity::Fatal | Severity::Error)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// Severity.
+    pub severity: Severity,
+    /// Rule id (one of [`rules::ALL`] for v1 checks).
+    pub rule: &'static str,
+    /// FHIRPath with 0-based indexes, e.g.
+    /// `Bundle.entry[3].resource.entry[0].resource.section[1].title`.
+    pub location: String,
+    /// Human-readable explanation; never contains instance (patient) values.
+    pub message: String,
+}
+
+impl Issue {
+    /// Build an issue.
+    pub fn new(
+        severity: Severity,
+        rule: &'static str,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Issue {
+            severity,
+            rule,
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} [{}] {}: {}",
+            self.severity, self.rule, self.location, self.message
+        )
+    }
+}
+
+/// True if any issue is fatal or an error.
+pub fn has_blocking(issues: &[Issue]) -> bool {
+    issues.iter().any(|i| i.severity.is_blocking())
+}
+
+/// Run the structural ITK3 / ToC checks on a whole ITK3 message Bundle.
+///
+/// Issues come out in check order (message level, then document level).
+pub fn validate_message(bundle: &serde_json::Value) -> Vec<Issue> {
+    itk::check_message(bundle)
+}
+
+#[cfg(test)]
+mod tests;

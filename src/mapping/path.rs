@@ -1,0 +1,504 @@
+//! Source paths: a small, namespace-aware XPath subset compiled once.
+//!
+//! Steps: `prefix:name`, `*`, `@attr`, `@prefix:attr`, `.`, `..`; separators
+//! `/` (child) and `//` (descendant); a leading `/` starts at the document
+//! root element's parent (so `/hl7:ClinicalDocument` names the root).
+//! Predicates: `[n]` (1-based), `[path]` (exists), `[path = 'v']`,
+//! `[path != 'v']`, `and`, `or`, `not(...)`, parentheses.
+//! Unknown prefixes are compile errors.
+
+use super::syntax::{CompileError, Cursor};
+use crate::xml::{Document, NodeId, NodeKind};
+
+/// How a step moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Child elements.
+    Child,
+    /// Descendant elements.
+    Descendant,
+}
+
+/// One step of a path.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Element step.
+    Elem {
+        /// Child or descendant.
+        axis: Axis,
+        /// Namespace URI (`None` = any, for `*`).
+        ns: Option<String>,
+        /// Local name (`None` = any).
+        local: Option<String>,
+        /// Predicates.
+        preds: Vec<Pred>,
+    },
+    /// Attribute (last step only).
+    Attr {
+        /// Namespace URI ("" = none).
+        ns: String,
+        /// Local name.
+        local: String,
+    },
+    /// `..`
+    Parent,
+    /// `.`
+    SelfNode,
+}
+
+/// A predicate.
+#[derive(Debug, Clone)]
+pub enum Pred {
+    /// `[n]`
+    Index(usize),
+    /// `[path]`
+    Exists(Path),
+    /// `[path = 'v']` / `[path != 'v']`
+    Cmp(Path, bool, String),
+    /// and
+    And(Vec<Pred>),
+    /// or
+    Or(Vec<Pred>),
+    /// not(...)
+    Not(Box<Pred>),
+    /// starts-with(path, 'v')
+    StartsWith(Path, String),
+}
+
+/// A compiled path.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// Starts at the document root.
+    pub absolute: bool,
+    /// Steps in order.
+    pub steps: Vec<Step>,
+    /// Source text (for messages).
+    pub text: String,
+}
+
+/// A selected item: an element, or an attribute of an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Item {
+    /// Element node.
+    Node(NodeId),
+    /// Attribute `idx` of element.
+    Attr(NodeId, u32),
+}
+
+/// Namespace bindings visible to the parser.
+pub trait Namespaces {
+    /// URI bound to `prefix`.
+    fn uri(&self, prefix: &str) -> Option<&str>;
+}
+
+/// Does the cursor start a path?
+pub fn starts_path(c: &Cursor) -> bool {
+    let r = c.rest();
+    if r.starts_with('/') || r.starts_with('@') || r.starts_with('.') || r.starts_with('*') {
+        return true;
+    }
+    // prefix:name
+    let id_end = r
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-'))
+        .unwrap_or(r.len());
+    id_end > 0 && r[id_end..].starts_with(':') && !r[id_end..].starts_with("::")
+}
+
+/// Parse a path at the cursor.
+pub fn parse(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Path, CompileError> {
+    let start = c.pos;
+    let mut steps = Vec::new();
+    let mut absolute = false;
+    let mut axis = Axis::Child;
+    if c.eat("//") {
+        absolute = true;
+        axis = Axis::Descendant;
+    } else if c.eat("/") {
+        absolute = true;
+    }
+    loop {
+        let step = parse_step(c, ns, axis)?;
+        let is_attr = matches!(step, Step::Attr { .. });
+        steps.push(step);
+        if c.rest().starts_with("//") {
+            if is_attr {
+                return Err(c.err("an attribute step must be the last step"));
+            }
+            c.pos += 2;
+            axis = Axis::Descendant;
+        } else if c.rest().starts_with('/') {
+            if is_attr {
+                return Err(c.err("an attribute step must be the last step"));
+            }
+            c.pos += 1;
+            axis = Axis::Child;
+        } else {
+            break;
+        }
+    }
+    Ok(Path {
+        absolute,
+        steps,
+        text: c.s[start..c.pos].to_string(),
+    })
+}
+
+fn qname<'s>(c: &mut Cursor<'s>) -> Option<(Option<&'s str>, &'s str)> {
+    let save = c.pos;
+    let first = ident(c)?;
+    if c.rest().starts_with(':') {
+        c.pos += 1;
+        match ident(c) {
+            Some(local) => Some((Some(first), local)),
+            None => {
+                c.pos = save;
+                None
+            }
+        }
+    } else {
+        Some((None, first))
+    }
+}
+
+fn ident<'s>(c: &mut Cursor<'s>) -> Option<&'s str> {
+    let r = c.rest();
+    let end = r
+        .char_indices()
+        .take_while(|&(i, ch)| ch.is_ascii_alphabetic() || ch == '_' || (i > 0 && (ch.is_ascii_digit() || ch == '-' || ch == '.')))
+        .map(|(i, ch)| i + ch.len_utf8())
+        .last()?;
+    c.pos += end;
+    Some(&r[..end])
+}
+
+fn parse_step(c: &mut Cursor, ns: &dyn Namespaces, axis: Axis) -> Result<Step, CompileError> {
+    if c.eat("..") {
+        return Ok(Step::Parent);
+    }
+    if c.eat(".") {
+        return Ok(Step::SelfNode);
+    }
+    if c.eat("@") {
+        let at = c.loc();
+        let (p, local) = qname(c).ok_or_else(|| c.err("expected an attribute name after '@'"))?;
+        let uri = match p {
+            None => String::new(),
+            Some(p) => ns
+                .uri(p)
+                .ok_or_else(|| CompileError {
+                    file: c.file.into(),
+                    loc: at,
+                    message: format!("unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"),
+                })?
+                .to_string(),
+        };
+        return Ok(Step::Attr { ns: uri, local: local.to_string() });
+    }
+    let (nsu, local) = if c.eat("*") {
+        (None, None)
+    } else {
+        let at = c.loc();
+        let (p, local) = qname(c).ok_or_else(|| c.err("expected a path step (prefix:name, *, @attr, . or ..)"))?;
+        let p = p.ok_or_else(|| CompileError {
+            file: c.file.into(),
+            loc: at,
+            message: format!("element step '{local}' needs a namespace prefix (e.g. hl7:{local})"),
+        })?;
+        let uri = ns.uri(p).ok_or_else(|| CompileError {
+            file: c.file.into(),
+            loc: at,
+            message: format!("unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"),
+        })?;
+        (Some(uri.to_string()), Some(local.to_string()))
+    };
+    let mut preds = Vec::new();
+    while c.eat("[") {
+        let p = parse_or(c, ns)?;
+        c.expect("]")?;
+        preds.push(p);
+    }
+    Ok(Step::Elem { axis, ns: nsu, local, preds })
+}
+
+fn parse_or(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
+    let mut v = vec![parse_and(c, ns)?];
+    loop {
+        c.ws();
+        if c.eat_kw("or") {
+            c.ws();
+            v.push(parse_and(c, ns)?);
+        } else {
+            break;
+        }
+    }
+    Ok(if v.len() == 1 { v.pop().unwrap_or(Pred::And(vec![])) } else { Pred::Or(v) })
+}
+
+fn parse_and(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
+    let mut v = vec![parse_atom(c, ns)?];
+    loop {
+        c.ws();
+        if c.eat_kw("and") {
+            c.ws();
+            v.push(parse_atom(c, ns)?);
+        } else {
+            break;
+        }
+    }
+    Ok(if v.len() == 1 { v.pop().unwrap_or(Pred::And(vec![])) } else { Pred::And(v) })
+}
+
+fn parse_atom(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
+    c.ws();
+    if c.rest().starts_with("not(") {
+        c.pos += 4;
+        let p = parse_or(c, ns)?;
+        c.expect(")")?;
+        return Ok(Pred::Not(Box::new(p)));
+    }
+    if c.rest().starts_with("starts-with(") {
+        c.pos += 12;
+        c.ws();
+        let p = parse(c, ns)?;
+        c.expect(",")?;
+        let v = c.string()?.ok_or_else(|| c.err("expected a quoted prefix"))?;
+        c.expect(")")?;
+        return Ok(Pred::StartsWith(p, v));
+    }
+    if c.eat("(") {
+        let p = parse_or(c, ns)?;
+        c.expect(")")?;
+        return Ok(p);
+    }
+    if let Some(d) = c.peek().filter(|d| d.is_ascii_digit()) {
+        let _ = d;
+        let r = c.rest();
+        let end = r.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(r.len());
+        let n: usize = r[..end].parse().map_err(|_| c.err("bad index"))?;
+        c.pos += end;
+        if n == 0 {
+            return Err(c.err("positions are 1-based"));
+        }
+        return Ok(Pred::Index(n));
+    }
+    let p = parse(c, ns)?;
+    c.ws();
+    let neg = if c.eat("!=") {
+        true
+    } else if c.eat("=") {
+        false
+    } else {
+        return Ok(Pred::Exists(p));
+    };
+    let v = c.string()?.ok_or_else(|| c.err("expected a quoted value after '='"))?;
+    Ok(Pred::Cmp(p, neg, v))
+}
+
+/// Value of an item as text: attributes trimmed, elements with whitespace
+/// collapsed.
+pub fn item_text<'d>(doc: &'d Document, it: Item) -> std::borrow::Cow<'d, str> {
+    match it {
+        Item::Attr(n, i) => {
+            let v = &doc.attrs(n)[i as usize].value;
+            std::borrow::Cow::Borrowed(v.trim())
+        }
+        Item::Node(n) => {
+            let s = doc.string_value(n);
+            if s.split_whitespace().count() <= 1 && s.trim().len() == s.len() {
+                return s;
+            }
+            std::borrow::Cow::Owned(s.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+    }
+}
+
+impl Path {
+    /// Evaluate from `ctx` (an element), appending results in document order.
+    pub fn eval(&self, doc: &Document, ctx: NodeId, out: &mut Vec<Item>) {
+        let mut cur: Vec<Item> = Vec::with_capacity(4);
+        if self.absolute {
+            // The virtual document node: its only child is the root.
+            match self.steps.first() {
+                Some(Step::Elem { axis: Axis::Descendant, .. }) => {
+                    let mut all = vec![doc.root()];
+                    all.extend(doc.descendants(doc.root()));
+                    let mut next = Vec::new();
+                    if let Some(Step::Elem { ns, local, preds, .. }) = self.steps.first() {
+                        filter_step(doc, &all, ns, local, preds, &mut next);
+                    }
+                    cur = next.into_iter().map(Item::Node).collect();
+                }
+                Some(Step::Elem { ns, local, preds, .. }) => {
+                    let mut next = Vec::new();
+                    filter_step(doc, &[doc.root()], ns, local, preds, &mut next);
+                    cur = next.into_iter().map(Item::Node).collect();
+                }
+                _ => cur.push(Item::Node(doc.root())),
+            }
+            self.walk(doc, 1, cur, out);
+        } else {
+            cur.push(Item::Node(ctx));
+            self.walk(doc, 0, cur, out);
+        }
+    }
+
+    fn walk(&self, doc: &Document, from: usize, mut cur: Vec<Item>, out: &mut Vec<Item>) {
+        for step in &self.steps[from..] {
+            let mut next: Vec<Item> = Vec::new();
+            for it in &cur {
+                let Item::Node(n) = *it else { continue };
+                match step {
+                    Step::SelfNode => next.push(Item::Node(n)),
+                    Step::Parent => {
+                        if let Some(p) = doc.parent(n) {
+                            next.push(Item::Node(p))
+                        }
+                    }
+                    Step::Attr { ns, local } => {
+                        for (i, a) in doc.attrs(n).iter().enumerate() {
+                            if a.local == local.as_str() && doc.namespaces()[a.ns as usize] == *ns {
+                                next.push(Item::Attr(n, i as u32));
+                            }
+                        }
+                    }
+                    Step::Elem { axis, ns, local, preds } => {
+                        let cands: Vec<NodeId> = match axis {
+                            Axis::Child => doc.elements(n).collect(),
+                            Axis::Descendant => doc.descendants(n),
+                        };
+                        let mut hits = Vec::new();
+                        filter_step(doc, &cands, ns, local, preds, &mut hits);
+                        next.extend(hits.into_iter().map(Item::Node));
+                    }
+                }
+            }
+            // Keep document order and uniqueness for descendant unions.
+            if next.len() > 1 && matches!(step, Step::Elem { axis: Axis::Descendant, .. } | Step::Parent) {
+                let mut seen = std::collections::HashSet::new();
+                next.retain(|i| seen.insert(*i));
+            }
+            cur = next;
+            if cur.is_empty() {
+                return;
+            }
+        }
+        out.extend(cur);
+    }
+
+    /// First result, if any.
+    pub fn first(&self, doc: &Document, ctx: NodeId) -> Option<Item> {
+        let mut v = Vec::new();
+        self.eval(doc, ctx, &mut v);
+        v.into_iter().next()
+    }
+}
+
+fn filter_step(
+    doc: &Document,
+    cands: &[NodeId],
+    ns: &Option<String>,
+    local: &Option<String>,
+    preds: &[Pred],
+    out: &mut Vec<NodeId>,
+) {
+    let mut matched: Vec<NodeId> = cands
+        .iter()
+        .copied()
+        .filter(|&c| {
+            doc.node(c).kind == NodeKind::Element
+                && local.as_deref().is_none_or(|l| doc.local(c) == l)
+                && ns.as_deref().is_none_or(|u| doc.ns_uri(c) == u)
+        })
+        .collect();
+    for p in preds {
+        let snapshot = std::mem::take(&mut matched);
+        let len = snapshot.len();
+        matched = snapshot
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, n)| pred_holds(doc, p, n, i + 1, len))
+            .map(|(_, n)| n)
+            .collect();
+    }
+    out.extend(matched);
+}
+
+fn pred_holds(doc: &Document, p: &Pred, n: NodeId, pos: usize, len: usize) -> bool {
+    let _ = len;
+    match p {
+        Pred::Index(i) => *i == pos,
+        Pred::Exists(path) => path.first(doc, n).is_some(),
+        Pred::Cmp(path, neg, v) => {
+            let mut items = Vec::new();
+            path.eval(doc, n, &mut items);
+            let any = items.iter().any(|&it| item_text(doc, it) == v.as_str());
+            any != *neg
+        }
+        Pred::And(v) => v.iter().all(|q| pred_holds(doc, q, n, pos, len)),
+        Pred::Or(v) => v.iter().any(|q| pred_holds(doc, q, n, pos, len)),
+        Pred::Not(q) => !pred_holds(doc, q, n, pos, len),
+        Pred::StartsWith(path, v) => {
+            let mut items = Vec::new();
+            path.eval(doc, n, &mut items);
+            items.iter().any(|&it| item_text(doc, it).starts_with(v.as_str()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::syntax::Loc;
+
+    struct Ns;
+    impl Namespaces for Ns {
+        fn uri(&self, p: &str) -> Option<&str> {
+            match p {
+                "hl7" => Some("urn:hl7-org:v3"),
+                "n" => Some("NPFIT:HL7:Localisation"),
+                _ => None,
+            }
+        }
+    }
+
+    fn p(s: &str) -> Path {
+        let mut c = Cursor::new("t", s, Loc { line: 1, col: 1 });
+        parse(&mut c, &Ns).unwrap()
+    }
+
+    const DOC: &str = r#"<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:x="NPFIT:HL7:Localisation"><x:messageType extension="POCD"/>
+<recordTarget><patientRole><id root="2.16.840.1.113883.2.1.4.1" extension="9434765919"/><id root="L" extension="loc"/></patientRole></recordTarget>
+<component><section><title>A</title><component><section><title>B  c</title></section></component></section></component></ClinicalDocument>"#;
+
+    fn texts(path: &str) -> Vec<String> {
+        let d = Document::parse(DOC).unwrap();
+        let mut v = Vec::new();
+        p(path).eval(&d, d.root(), &mut v);
+        v.into_iter().map(|i| item_text(&d, i).into_owned()).collect()
+    }
+
+    #[test]
+    fn attribute_with_predicate() {
+        assert_eq!(
+            texts("hl7:recordTarget/hl7:patientRole/hl7:id[@root='2.16.840.1.113883.2.1.4.1']/@extension"),
+            ["9434765919"]
+        );
+        assert_eq!(texts("hl7:recordTarget/hl7:patientRole/hl7:id[@root!='L' and @extension]/@root"), ["2.16.840.1.113883.2.1.4.1"]);
+        assert_eq!(texts("hl7:recordTarget/hl7:patientRole/hl7:id[2]/@extension"), ["loc"]);
+    }
+
+    #[test]
+    fn absolute_descendant_and_prefix_independence() {
+        assert_eq!(texts("/hl7:ClinicalDocument/n:messageType/@extension"), ["POCD"]);
+        assert_eq!(texts("//hl7:section/hl7:title"), ["A", "B c"]);
+        assert_eq!(texts("hl7:component/hl7:section[not(hl7:component)]/hl7:title").len(), 0);
+    }
+
+    #[test]
+    fn unknown_prefix_is_compile_error() {
+        let mut c = Cursor::new("f.map", "zz:foo", Loc { line: 3, col: 5 });
+        let e = parse(&mut c, &Ns).unwrap_err();
+        assert_eq!((e.loc.line, e.loc.col), (3, 5));
+        assert!(e.message.contains("unknown namespace prefix"));
+    }
+}

@@ -1,0 +1,417 @@
+//! Running a compiled [`Plan`] over one parsed document: instantiate the
+//! resources (ids first, so references can point forward), execute their
+//! bodies, build the Composition sections, and assemble the two bundles.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use super::compile::{Guard, Mode, Plan, ResPlan, Seg, Stmt};
+use super::expr::{self, Env, Finding, Val};
+use super::json::{self, J};
+use super::path::Item;
+use super::sections;
+use crate::convert::table::Table;
+use crate::fhir::defs::defs;
+use crate::xml::{Document, NodeId};
+
+/// The project's UUIDv5 namespace (a fixed, arbitrary UUID).
+pub const PROJECT_NS: uuid::Uuid = uuid::Uuid::from_u128(0x6c1f_2b0e_8d8a_4e1b_9a47_5b3e_2f6d_0c91);
+
+const RFC4122: &str = "https://tools.ietf.org/html/rfc4122";
+
+/// What converting one document produced.
+#[derive(Debug)]
+pub struct Output {
+    /// The ITK3 message bundle.
+    pub bundle: serde_json::Value,
+    /// Data findings (ledger warnings).
+    pub findings: Vec<Finding>,
+    /// Source sections routed, by how (code, title, template, inherit, catch-all).
+    pub coverage: sections::Coverage,
+    /// Composition.identifier value (the source document id), for duplicate detection.
+    pub document_id: String,
+}
+
+/// Why a document could not be converted.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{rule}: {message}")]
+pub struct RunError {
+    /// Rule id.
+    pub rule: &'static str,
+    /// Message (no patient data).
+    pub message: String,
+    /// Position in the source, if known.
+    pub line_col: Option<(u32, u32)>,
+}
+
+struct Instance {
+    plan: usize,
+    ctx: NodeId,
+    id: String,
+}
+
+/// Convert one document.
+pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: &[u8]) -> Result<Output, RunError> {
+    let hash = hex(&Sha256::digest(bytes)[..16]);
+    // Source document id: ClinicalDocument/id/@root (+ @extension).
+    let root = doc.root();
+    let id_el = doc.child(root, crate::xml::NS_HL7, "id");
+    let src_root = id_el.and_then(|n| doc.attr(n, "root")).map(str::trim).unwrap_or("");
+    let src_ext = id_el.and_then(|n| doc.attr(n, "extension")).map(str::trim).unwrap_or("");
+    let document_id = if !src_root.is_empty() && src_ext.is_empty() && uuid::Uuid::parse_str(src_root).is_ok() {
+        src_root.to_lowercase()
+    } else if !src_root.is_empty() {
+        uuid::Uuid::new_v5(&PROJECT_NS, format!("{src_root}|{src_ext}").as_bytes()).to_string()
+    } else {
+        return Err(RunError {
+            rule: "document-id-missing",
+            message: "the document has no usable id/@root".into(),
+            line_col: Some(doc.line_col(root)),
+        });
+    };
+    let uuid_ns = uuid::Uuid::new_v5(&PROJECT_NS, format!("doc/{document_id}/{hash}").as_bytes());
+    let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
+
+    let toc = plan.toc.constants();
+    let mut findings = Vec::new();
+    let mut ids: HashMap<String, Vec<String>> = HashMap::new();
+    let mut ctx_of: HashMap<String, Vec<NodeId>> = HashMap::new();
+    let doc_bundle_id = mint("bundle/document");
+    ids.insert("document".into(), vec![doc_bundle_id.clone()]);
+
+    // Phase 1: instances and ids.
+    let mut instances: Vec<Instance> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (pi, rp) in plan.resources.iter().enumerate() {
+        let ctxs = {
+            let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+            contexts(rp, &mut env)
+        };
+        for ctx in ctxs {
+            let identity = rp.identity.as_ref().and_then(|e| {
+                let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+                let mut v = Vec::new();
+                expr::eval(e, &mut env, ctx, None, &mut v);
+                v.iter().find_map(|x| env.text(x))
+            });
+            let id = match identity {
+                Some(i) => mint(&format!("{}{}/{}", if rp.outer { "outer/" } else { "" }, rp.ty, i)),
+                None => mint(&format!("key/{}/{}", rp.key, ctx)),
+            };
+            ids.entry(rp.key.clone()).or_default().push(id.clone());
+            ctx_of.entry(rp.key.clone()).or_default().push(ctx);
+            if seen.insert(id.clone()) {
+                instances.push(Instance { plan: pi, ctx, id });
+            }
+        }
+    }
+    // Phase 2: bodies.
+    let mut built: Vec<(usize, String, J)> = Vec::with_capacity(instances.len());
+    for inst in &instances {
+        let rp = &plan.resources[inst.plan];
+        let mut obj = json::resource(&rp.ty);
+        let d = defs();
+        obj.set(d.order_of(&rp.ty, "id").unwrap_or(0) as i32 * 2, "id", J::Str(inst.id.clone()));
+        if let Some(p) = &rp.profile {
+            let mut meta = J::obj();
+            meta.set(d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2, "profile", J::Arr(vec![J::Str(p.clone())]));
+            obj.set(d.order_of(&rp.ty, "meta").unwrap_or(1) as i32 * 2, "meta", meta);
+        }
+        let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+        exec(&rp.body, &mut obj, &mut env, inst.ctx, None);
+        built.push((inst.plan, inst.id.clone(), obj));
+    }
+
+    // Sections of the Composition.
+    let comp_idx = built
+        .iter()
+        .position(|(pi, _, _)| plan.resources[*pi].ty == "Composition" && !plan.resources[*pi].outer)
+        .ok_or(RunError {
+            rule: "composition-missing",
+            message: "the map created no Composition".into(),
+            line_col: None,
+        })?;
+    let (secs, coverage) = {
+        let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+        sections::build(plan, &mut env)
+    };
+    {
+        let comp = &mut built[comp_idx].2;
+        let order = defs().order_of("Composition", "section").unwrap_or(90) as i32 * 2;
+        comp.set(order, "section", J::Arr(secs));
+    }
+
+    // Assemble: document bundle (Composition first), then message bundle.
+    let entry = |id: &str, res: J| -> J {
+        J::Obj(vec![
+            (1, "fullUrl".into(), J::Str(format!("urn:uuid:{id}"))),
+            (2, "resource".into(), res),
+        ])
+    };
+    let mut doc_entries = Vec::new();
+    let mut outer_entries = Vec::new();
+    let mut header = None;
+    let mut comp = None;
+    for (i, (pi, id, obj)) in built.into_iter().enumerate() {
+        let rp: &ResPlan = &plan.resources[pi];
+        if rp.outer {
+            if rp.ty == "MessageHeader" && header.is_none() {
+                header = Some(entry(&id, obj));
+            } else {
+                outer_entries.push(entry(&id, obj));
+            }
+        } else if i == comp_idx {
+            comp = Some(entry(&id, obj));
+        } else {
+            doc_entries.push(entry(&id, obj));
+        }
+    }
+    let comp = comp.ok_or(RunError { rule: "composition-missing", message: "no Composition".into(), line_col: None })?;
+    let header = header.ok_or(RunError { rule: "message-header-missing", message: "the map created no MessageHeader".into(), line_col: None })?;
+    doc_entries.insert(0, comp);
+    let bundle = |id: &str, profile: &str, ident: String, ty: &str, entries: Vec<J>| -> J {
+        let d = defs();
+        let o = |n: &str| d.order_of("Bundle", n).unwrap_or(50) as i32;
+        let mut b = json::resource("Bundle");
+        b.set(o("id"), "id", J::Str(id.into()));
+        b.set(o("meta"), "meta", J::Obj(vec![(5, "profile".into(), J::Arr(vec![J::Str(profile.into())]))]));
+        b.set(
+            o("identifier"),
+            "identifier",
+            J::Obj(vec![(4, "system".into(), J::Str(RFC4122.into())), (5, "value".into(), J::Str(ident))]),
+        );
+        b.set(o("type"), "type", J::Str(ty.into()));
+        b.set(o("entry"), "entry", J::Arr(entries));
+        b
+    };
+    let doc_bundle = bundle(
+        &doc_bundle_id,
+        "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Document-Bundle-1",
+        mint("identifier/document"),
+        "document",
+        doc_entries,
+    );
+    let mut outer = vec![header];
+    outer.extend(outer_entries);
+    outer.push(entry(&doc_bundle_id, doc_bundle));
+    let msg = bundle(
+        &mint("bundle/message"),
+        "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Message-Bundle-1",
+        mint("identifier/message"),
+        "message",
+        outer,
+    );
+    Ok(Output { bundle: msg.into_value(), findings, coverage, document_id })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
+    let root = env.doc.root();
+    let raw: Vec<NodeId> = match &rp.mode {
+        Mode::Once => vec![root],
+        Mode::If(e) => first_node(e, env, root, None).into_iter().collect(),
+        Mode::Each(p) => {
+            let mut v = Vec::new();
+            p.eval(env.doc, root, &mut v);
+            let mut out: Vec<NodeId> = v
+                .into_iter()
+                .map(|i| match i {
+                    Item::Node(n) | Item::Attr(n, _) => n,
+                })
+                .collect();
+            out.dedup();
+            out
+        }
+        Mode::When(e) | Mode::For(e) => {
+            let mut v = Vec::new();
+            expr::eval(e, env, root, None, &mut v);
+            if v.iter().any(|x| env.text(x).is_some()) {
+                vec![root]
+            } else {
+                vec![]
+            }
+        }
+    };
+    raw.into_iter().filter(|&n| guard_ok(rp.guard.as_ref(), env, n, None)).collect()
+}
+
+fn first_node(e: &expr::Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Option<NodeId> {
+    let mut v = Vec::new();
+    expr::eval(e, env, ctx, dollar, &mut v);
+    v.into_iter().find_map(|x| match x {
+        Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => Some(n),
+        Val::Str(_) => None,
+    })
+}
+
+fn guard_ok(g: Option<&Guard>, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> bool {
+    let Some(g) = g else { return true };
+    let mut v = Vec::new();
+    expr::eval(&g.expr, env, ctx, dollar, &mut v);
+    let has = v.iter().any(|x| env.text(x).is_some());
+    has == g.positive
+}
+
+/// Execute statements into `obj` (an object under construction).
+pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) {
+    for s in stmts {
+        match s {
+            Stmt::Assign { target, expr: e, .. } => {
+                let mut vals = Vec::new();
+                expr::eval(e, env, ctx, dollar, &mut vals);
+                let last = &target[target.len() - 1];
+                let mut texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+                if texts.is_empty() {
+                    continue;
+                }
+                if !last.many {
+                    texts.truncate(1);
+                }
+                let prims: Vec<J> = texts.into_iter().filter_map(|t| typed(&last.ty, t, env)).collect();
+                if prims.is_empty() {
+                    continue;
+                }
+                let parent = navigate(obj, &target[..target.len() - 1]);
+                attach(parent, last, prims, false);
+            }
+            Stmt::Block { target, mode, guard, body, .. } => {
+                let mut made = Vec::new();
+                let g = guard.as_ref();
+                match mode {
+                    Mode::Once => {
+                        if guard_ok(g, env, ctx, dollar) {
+                            made.push(build(body, env, ctx, dollar))
+                        }
+                    }
+                    Mode::If(e) => {
+                        if let Some(n) = first_node(e, env, ctx, dollar) {
+                            if guard_ok(g, env, n, dollar) {
+                                made.push(build(body, env, n, dollar));
+                            }
+                        }
+                    }
+                    Mode::Each(p) => {
+                        let mut items = Vec::new();
+                        p.eval(env.doc, ctx, &mut items);
+                        for it in items {
+                            if let Item::Node(n) = it {
+                                if guard_ok(g, env, n, dollar) {
+                                    made.push(build(body, env, n, dollar));
+                                }
+                            }
+                        }
+                    }
+                    Mode::For(e) => {
+                        let mut vals = Vec::new();
+                        expr::eval(e, env, ctx, dollar, &mut vals);
+                        for v in vals {
+                            if env.text(&v).is_some() && guard_ok(g, env, ctx, Some(&v)) {
+                                made.push(build(body, env, ctx, Some(&v)));
+                            }
+                        }
+                    }
+                    Mode::When(e) => {
+                        let mut vals = Vec::new();
+                        expr::eval(e, env, ctx, dollar, &mut vals);
+                        if vals.iter().any(|v| env.text(v).is_some()) && guard_ok(g, env, ctx, dollar) {
+                            made.push(build(body, env, ctx, dollar));
+                        }
+                    }
+                }
+                made.retain(|m| !m.is_empty());
+                if made.is_empty() {
+                    continue;
+                }
+                let last = &target[target.len() - 1];
+                let parent = navigate(obj, &target[..target.len() - 1]);
+                attach(parent, last, made, true);
+            }
+        }
+    }
+}
+
+fn build(body: &[Stmt], env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> J {
+    let mut o = J::obj();
+    exec(body, &mut o, env, ctx, dollar);
+    o
+}
+
+fn typed(ty: &str, t: String, env: &mut Env) -> Option<J> {
+    match ty {
+        "boolean" => match t.as_str() {
+            "true" | "false" => Some(J::Raw(t)),
+            _ => {
+                env.findings.push(Finding { rule: "bad-boolean".into(), message: "a boolean value was neither true nor false; omitted".into() });
+                None
+            }
+        },
+        "integer" | "positiveInt" | "unsignedInt" | "decimal" => {
+            if t.parse::<serde_json::Number>().is_ok() && !t.starts_with('+') && !t.starts_with('.') {
+                Some(J::Raw(t))
+            } else {
+                env.findings.push(Finding { rule: "bad-number".into(), message: format!("a {ty} value is not a number; omitted") });
+                None
+            }
+        }
+        _ => Some(J::Str(t)),
+    }
+}
+
+/// Walk (creating as needed) to the object that holds the last segment.
+fn navigate<'o>(obj: &'o mut J, segs: &[Seg]) -> &'o mut J {
+    let Some((first, rest)) = segs.split_first() else {
+        return obj;
+    };
+    if obj.get_mut(&first.name).is_none() {
+        let v = if first.many { J::Arr(vec![J::obj()]) } else { J::obj() };
+        obj.set(first.order, &first.name, v);
+    }
+    let J::Obj(fields) = obj else {
+        return obj;
+    };
+    let idx = fields.iter().position(|f| f.1 == first.name).unwrap_or(0);
+    match &mut fields[idx].2 {
+        J::Arr(v) => {
+            if v.is_empty() {
+                v.push(J::obj());
+            }
+            let n = v.len() - 1;
+            navigate(&mut v[n], rest)
+        }
+        o => navigate(o, rest),
+    }
+}
+
+fn attach(parent: &mut J, seg: &Seg, vals: Vec<J>, blocks: bool) {
+    if seg.many {
+        match parent.get_mut(&seg.name) {
+            Some(J::Arr(v)) => {
+                // An intermediate created by navigate() may have left an
+                // empty placeholder object at the end.
+                if blocks {
+                    v.retain(|x| !x.is_empty());
+                }
+                v.extend(vals)
+            }
+            _ => parent.set(seg.order, &seg.name, J::Arr(vals)),
+        }
+    } else if parent.get_mut(&seg.name).is_none() {
+        if let Some(v) = vals.into_iter().next() {
+            parent.set(seg.order, &seg.name, v);
+        }
+    } else if blocks {
+        // Merge a second block into an existing single object: fields not
+        // yet present are added.
+        if let (Some(J::Obj(existing)), Some(J::Obj(newf))) = (parent.get_mut(&seg.name), vals.into_iter().next()) {
+            for f in newf {
+                if !existing.iter().any(|e| e.1 == f.1) {
+                    existing.push(f);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! Composition sections: generated slices (`section KEY` rows and entries)
+//! plus source narrative routed to slices by the map's `sections` rules
+//! (crosswalk §3.1, §3.5). Nothing with text is dropped: a source section
+//! no rule matches goes to the catch-all slice under its own heading and is
+//! counted as a coverage warning.
+
+use std::collections::HashMap;
+
+use super::compile::{Matcher, Plan, SectionRules, SliceDef};
+use super::expr::{self, Env, Finding};
+use super::json::J;
+use crate::convert::text::normalise_title;
+use crate::narrative::{self, Stats};
+use crate::xml::{NodeId, NS_HL7};
+
+/// How source sections were placed.
+#[derive(Debug, Default, Clone)]
+pub struct Coverage {
+    /// Source sections seen (with a title or text).
+    pub sections: u32,
+    /// Routed by code.
+    pub by_code: u32,
+    /// Routed by template.
+    pub by_template: u32,
+    /// Routed by title.
+    pub by_title: u32,
+    /// Carried inside a routed parent.
+    pub inherited: u32,
+    /// Sent to the catch-all slice (coverage warnings).
+    pub catch_all: u32,
+    /// Dropped as placeholders.
+    pub dropped: u32,
+    /// Narrative attributes or elements that could not be kept as markup.
+    pub narrative_dropped_markup: u32,
+}
+
+struct Router<'p, 'e, 'x, 'd> {
+    rules: &'p SectionRules,
+    plan: &'p Plan,
+    env: &'e mut Env<'x, 'd>,
+    blocks: Vec<(String, String)>,
+    cov: Coverage,
+    stats: Stats,
+}
+
+/// Build the Composition.section array.
+pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
+    let mut routed: Vec<(String, String)> = Vec::new();
+    let mut cov = Coverage::default();
+    if let Some(rules) = &plan.sections {
+        let mut items = Vec::new();
+        rules.from.eval(env.doc, env.doc.root(), &mut items);
+        let tops: Vec<NodeId> = items
+            .into_iter()
+            .filter_map(|i| match i {
+                super::path::Item::Node(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        let mut r = Router { rules, plan, env, blocks: Vec::new(), cov: Coverage::default(), stats: Stats::default() };
+        for t in tops {
+            r.visit_unrouted(t, None);
+        }
+        cov = r.cov;
+        cov.narrative_dropped_markup = r.stats.dropped_attrs + r.stats.unknown_elements + r.stats.unknown_styles;
+        routed = r.blocks;
+    }
+    // Generated parts per slice.
+    struct Slice {
+        rows: String,
+        blocks: Vec<String>,
+        entries: Vec<String>,
+        empty_text: Option<String>,
+        first_seen: usize,
+    }
+    let mut slices: HashMap<String, Slice> = HashMap::new();
+    let mut seq = 0usize;
+    for def in &plan.section_defs {
+        if let Some(k) = &def.only_if {
+            if env.ids.get(k).is_none_or(|v| v.is_empty()) {
+                continue;
+            }
+        }
+        let mut rows = String::new();
+        for (label, e) in &def.rows {
+            let mut vals = Vec::new();
+            expr::eval(e, env, env.doc.root(), None, &mut vals);
+            let texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+            if texts.is_empty() {
+                continue;
+            }
+            rows.push_str("<tr><th>");
+            narrative::escape_text(label, &mut rows);
+            rows.push_str("</th><td>");
+            narrative::escape_text(&texts.join("; "), &mut rows);
+            rows.push_str("</td></tr>");
+        }
+        let mut entries = Vec::new();
+        for k in &def.entries {
+            if let Some(ids) = env.ids.get(k) {
+                for id in ids {
+                    let r = format!("urn:uuid:{id}");
+                    if !entries.contains(&r) {
+                        entries.push(r);
+                    }
+                }
+            }
+        }
+        let s = slices.entry(def.slice.clone()).or_insert_with(|| {
+            seq += 1;
+            Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+        });
+        s.rows.push_str(&rows);
+        for e in entries {
+            if !s.entries.contains(&e) {
+                s.entries.push(e);
+            }
+        }
+        if def.empty_text.is_some() {
+            s.empty_text = def.empty_text.clone();
+        }
+    }
+    for (slice, html) in routed {
+        let s = slices.entry(slice).or_insert_with(|| {
+            seq += 1;
+            Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+        });
+        s.blocks.push(html);
+    }
+    // Slices that need an entry they cannot have go to the catch-all.
+    let catch_all = plan.sections.as_ref().map(|r| r.catch_all.clone()).unwrap_or_else(|| plan.toc.catch_all.clone());
+    let needy: Vec<String> = slices
+        .iter()
+        .filter(|(k, s)| plan.slice(k).is_some_and(|d| d.entry_min > 0) && s.entries.is_empty())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in needy {
+        if let Some(s) = slices.remove(&k) {
+            if !s.blocks.is_empty() {
+                env.findings.push(Finding {
+                    rule: "section-rerouted".into(),
+                    message: format!("slice {k} needs an entry that could not be built; its narrative went to {catch_all}"),
+                });
+                let c = slices.entry(catch_all.clone()).or_insert_with(|| {
+                    seq += 1;
+                    Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+                });
+                c.blocks.extend(s.blocks);
+            }
+        }
+    }
+    // Mandatory slices always present.
+    for d in plan.slices.iter().filter(|d| d.min > 0) {
+        slices.entry(d.key.clone()).or_insert_with(|| {
+            seq += 1;
+            Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+        });
+    }
+    // Order (R28): DEM, GPP, REF, ADM, ATT, DIS, then first appearance, then ALG, PCR, DST.
+    let head = ["DEM", "GPP", "REF", "ADM", "ATT", "DIS"];
+    let tail = ["ALG", "PCR", "DST"];
+    let mut keys: Vec<String> = slices.keys().cloned().collect();
+    keys.sort_by_key(|k| {
+        if let Some(i) = head.iter().position(|h| h == k) {
+            (0, i, 0)
+        } else if let Some(i) = tail.iter().position(|h| h == k) {
+            (2, i, 0)
+        } else {
+            (1, 0, slices[k].first_seen)
+        }
+    });
+    let mut out = Vec::new();
+    for k in keys {
+        let Some(def) = plan.slice(&k) else { continue };
+        let s = &slices[&k];
+        let mut div = String::from("<div xmlns=\"http://www.w3.org/1999/xhtml\">");
+        let mut any = false;
+        if !s.rows.is_empty() {
+            div.push_str("<table><tbody>");
+            div.push_str(&s.rows);
+            div.push_str("</tbody></table>");
+            any = true;
+        }
+        for b in &s.blocks {
+            div.push_str(b);
+            any = true;
+        }
+        if !any {
+            match (&s.empty_text, def.min > 0) {
+                (Some(t), _) => {
+                    div.push_str("<p>");
+                    narrative::escape_text(t, &mut div);
+                    div.push_str("</p>");
+                }
+                (None, true) => {
+                    div.push_str("<p>No information for this section was included in the source document.</p>");
+                }
+                (None, false) => continue,
+            }
+        }
+        div.push_str("</div>");
+        let status = if s.blocks.is_empty() { "generated" } else { "additional" };
+        out.push(section_json(def, status, div, &s.entries));
+    }
+    (out, cov)
+}
+
+fn section_json(def: &SliceDef, status: &str, div: String, entries: &[String]) -> J {
+    let coding = J::Obj(vec![
+        (3, "system".into(), J::Str("http://snomed.info/sct".into())),
+        (5, "code".into(), J::Str(def.code.clone())),
+        (6, "display".into(), J::Str(def.display.clone())),
+    ]);
+    let mut fields = vec![
+        (1, "title".into(), J::Str(def.title.clone())),
+        (2, "code".into(), J::Obj(vec![(2, "coding".into(), J::Arr(vec![coding]))])),
+        (
+            3,
+            "text".into(),
+            J::Obj(vec![(2, "status".into(), J::Str(status.into())), (3, "div".into(), J::Str(div))]),
+        ),
+    ];
+    if !entries.is_empty() {
+        fields.push((
+            6,
+            "entry".into(),
+            J::Arr(entries.iter().map(|e| J::Obj(vec![(3, "reference".into(), J::Str(e.clone()))])).collect()),
+        ));
+    }
+    J::Obj(fields)
+}
+
+impl Router<'_, '_, '_, '_> {
+    fn title(&self, sec: NodeId) -> Option<String> {
+        let doc = self.env.doc;
+        let t = doc.child(sec, NS_HL7, "title")?;
+        let s = doc.string_value(t);
+        let s = crate::convert::placeholder::strip_vendor_prefix(s.trim()).trim().to_string();
+        if s.is_empty() || crate::convert::placeholder::is_placeholder(&s).is_some() {
+            return None;
+        }
+        Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    fn children(&self, sec: NodeId) -> Vec<NodeId> {
+        let doc = self.env.doc;
+        doc.elements(sec)
+            .filter(|&c| doc.is(c, NS_HL7, "component"))
+            .filter_map(|c| doc.child(c, NS_HL7, "section"))
+            .collect()
+    }
+
+    fn text_el(&self, sec: NodeId) -> Option<NodeId> {
+        let doc = self.env.doc;
+        let t = doc.child(sec, NS_HL7, "text")?;
+        let s = doc.string_value(t);
+        let s = s.trim();
+        if s.is_empty() || crate::convert::placeholder::is_placeholder(s).is_some() {
+            // Tables or lists with only whitespace carry nothing either.
+            return None;
+        }
+        Some(t)
+    }
+
+    fn dropped(&self, sec: NodeId) -> bool {
+        let doc = self.env.doc;
+        let raw = doc
+            .child(sec, NS_HL7, "title")
+            .map(|t| doc.string_value(t).trim().to_string())
+            .unwrap_or_default();
+        if !raw.is_empty() {
+            if crate::convert::placeholder::is_placeholder(&raw).is_some() {
+                return true;
+            }
+            let n = normalise_title(&raw);
+            if self.rules.drops.iter().any(|r| r.is_match(&n)) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn route_of(&mut self, sec: NodeId, has_routed_parent: bool) -> Option<(String, &'static str)> {
+        let doc = self.env.doc;
+        let code = doc.child(sec, NS_HL7, "code").and_then(|c| doc.attr(c, "code")).map(str::trim);
+        let templates: Vec<String> = doc
+            .elements(sec)
+            .filter(|&c| doc.is(c, NS_HL7, "templateId"))
+            .filter_map(|c| doc.attr(c, "extension"))
+            .map(|e| e.split(['#', '.']).next().unwrap_or("").to_string())
+            .collect();
+        let title = self.title(sec).map(|t| normalise_title(&t));
+        for r in &self.rules.routes {
+            if let Matcher::Template(t) = &r.m {
+                if templates.iter().any(|x| x == t) {
+                    return Some((r.slice.clone(), "template"));
+                }
+            }
+        }
+        if let Some(code) = code {
+            // A code equal to a slice code of this ToC type wins outright.
+            if let Some(s) = self.plan.slices.iter().find(|s| s.code == code) {
+                return Some((s.key.clone(), "code"));
+            }
+            for r in &self.rules.routes {
+                if let Matcher::Code(c) = &r.m {
+                    if c == code {
+                        return Some((r.slice.clone(), "code"));
+                    }
+                }
+            }
+        }
+        if let Some(t) = title {
+            for r in &self.rules.routes {
+                if let Matcher::Title(re, top) = &r.m {
+                    if (!*top || !has_routed_parent) && re.is_match(&t) {
+                        return Some((r.slice.clone(), "title"));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn is_container(&self, sec: NodeId) -> bool {
+        if self.text_el(sec).is_none() {
+            return true;
+        }
+        match self.title(sec) {
+            Some(t) => {
+                let n = normalise_title(&t);
+                self.rules.containers.iter().any(|r| r.is_match(&n))
+            }
+            None => false,
+        }
+    }
+
+    fn visit_unrouted(&mut self, sec: NodeId, prefix: Option<String>) {
+        if self.dropped(sec) {
+            self.cov.dropped += 1;
+            return;
+        }
+        if let Some((slice, how)) = self.route_of(sec, false) {
+            self.count(how);
+            self.emit(sec, &slice, prefix);
+            return;
+        }
+        if self.is_container(sec) {
+            if self.text_el(sec).is_some() {
+                // A container pattern with text of its own: keep the text in
+                // the catch-all, then route the children.
+                self.cov.sections += 1;
+            }
+            let title = self.title(sec);
+            let p = match (&prefix, &title) {
+                (Some(p), Some(t)) => Some(format!("{p} – {t}")),
+                (None, Some(t)) => Some(t.clone()),
+                (p, None) => p.clone(),
+            };
+            if let Some(t) = self.text_el(sec) {
+                let mut html = String::from("<div>");
+                if let Some(h) = &title {
+                    heading(3, h, &mut html);
+                }
+                narrative::cda_text_to_xhtml(self.env.doc, t, &mut html, &mut self.stats);
+                html.push_str("</div>");
+                let c = self.rules.catch_all.clone();
+                self.blocks.push((c, html));
+            }
+            for c in self.children(sec) {
+                self.visit_unrouted(c, p.clone());
+            }
+            return;
+        }
+        // Unmatched section with text: catch-all, under its own heading.
+        self.cov.catch_all += 1;
+        let (l, c) = self.env.doc.line_col(sec);
+        self.env.findings.push(Finding {
+            rule: "unrouted-section".into(),
+            message: format!("source section at {l}:{c} matched no routing rule; carried in the {} narrative", self.rules.catch_all),
+        });
+        let ca = self.rules.catch_all.clone();
+        self.emit(sec, &ca, prefix);
+    }
+
+    fn count(&mut self, how: &str) {
+        self.cov.sections += 1;
+        match how {
+            "code" => self.cov.by_code += 1,
+            "template" => self.cov.by_template += 1,
+            _ => self.cov.by_title += 1,
+        }
+    }
+
+    fn emit(&mut self, sec: NodeId, slice: &str, prefix: Option<String>) {
+        let slice_title = self.plan.slice(slice).map(|s| normalise_title(&s.title)).unwrap_or_default();
+        let mut html = String::from("<div>");
+        let title = self.title(sec);
+        let shown = match (&prefix, &title) {
+            (Some(p), Some(t)) => Some(format!("{p} – {t}")),
+            (None, Some(t)) if normalise_title(t) == slice_title => None,
+            (None, Some(t)) => Some(t.clone()),
+            (Some(p), None) => Some(p.clone()),
+            (None, None) => None,
+        };
+        if let Some(h) = &shown {
+            heading(3, h, &mut html);
+        }
+        if let Some(t) = self.text_el(sec) {
+            narrative::cda_text_to_xhtml(self.env.doc, t, &mut html, &mut self.stats);
+        }
+        let mut deferred = Vec::new();
+        self.render_children(sec, slice, 4, &mut html, &mut deferred);
+        html.push_str("</div>");
+        if html != "<div></div>" {
+            self.blocks.push((slice.to_string(), html));
+        }
+        for (c, s) in deferred {
+            self.emit(c, &s, None);
+        }
+    }
+
+    fn render_children(&mut self, sec: NodeId, slice: &str, level: u8, html: &mut String, deferred: &mut Vec<(NodeId, String)>) {
+        for c in self.children(sec) {
+            if self.dropped(c) {
+                self.cov.dropped += 1;
+                continue;
+            }
+            if let Some((s, how)) = self.route_of(c, true) {
+                if s != slice {
+                    self.count(how);
+                    deferred.push((c, s));
+                    continue;
+                }
+            }
+            self.cov.sections += 1;
+            self.cov.inherited += 1;
+            html.push_str("<div>");
+            if let Some(t) = self.title(c) {
+                heading(level.min(6), &t, html);
+            }
+            if let Some(t) = self.text_el(c) {
+                narrative::cda_text_to_xhtml(self.env.doc, t, html, &mut self.stats);
+            }
+            self.render_children(c, slice, level + 1, html, deferred);
+            html.push_str("</div>");
+        }
+    }
+}
+
+fn heading(level: u8, text: &str, out: &mut String) {
+    let l = level.clamp(3, 6);
+    out.push_str(&format!("<h{l}>"));
+    narrative::escape_text(text, out);
+    out.push_str(&format!("</h{l}>"));
+}

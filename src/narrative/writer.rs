@@ -1,0 +1,307 @@
+//! An XHTML output buffer that applies the whitespace rules of Rec. R36:
+//! runs of whitespace collapse to one space, whitespace at block edges
+//! (start/end of `p`, `li`, `td`, … and of the whole output) disappears, and
+//! one space survives between inline runs (`foo <span>bar</span> baz`).
+//!
+//! Whitespace is never written eagerly: it becomes *pending* and is only
+//! materialised when more inline content follows on the same line. Opening
+//! or closing a block discards it. A pending *break* (from flattening a
+//! block that sits where only inline content is allowed) works the same way
+//! and becomes a `<br/>`.
+//!
+//! Every emitter can be undone with [`Writer::snapshot`] /
+//! [`Writer::restore`], which is how empty paragraphs, spans, rows and lists
+//! are dropped after the fact in a single pass.
+
+use super::{escape_attr, escape_text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Pending {
+    None,
+    Space,
+    Break,
+}
+
+/// Saved writer state, see [`Writer::restore`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Snapshot {
+    len: usize,
+    pending: Pending,
+    line_start: bool,
+    space_written: bool,
+    produced: bool,
+}
+
+/// The output buffer.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    pub(crate) out: String,
+    pending: Pending,
+    /// At the start of a block or line: leading whitespace is insignificant.
+    line_start: bool,
+    /// A collapsed space was written and no text followed yet.
+    space_written: bool,
+    /// Non-whitespace text was written (since the last `take_produced`).
+    produced: bool,
+    /// Inside `pre`: whitespace is kept verbatim.
+    preserve: u32,
+}
+
+/// XML whitespace (what collapses).
+fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+impl Writer {
+    pub(crate) fn new() -> Writer {
+        Writer {
+            out: String::new(),
+            pending: Pending::None,
+            line_start: true,
+            space_written: false,
+            produced: false,
+            preserve: 0,
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            len: self.out.len(),
+            pending: self.pending,
+            line_start: self.line_start,
+            space_written: self.space_written,
+            produced: self.produced,
+        }
+    }
+
+    /// Undo everything written since `s`.
+    pub(crate) fn restore(&mut self, s: Snapshot) {
+        self.out.truncate(s.len);
+        self.pending = s.pending;
+        self.line_start = s.line_start;
+        self.space_written = s.space_written;
+        self.produced = s.produced;
+    }
+
+    /// Start tracking whether a subtree produces text; returns the outer flag.
+    pub(crate) fn begin_produced(&mut self) -> bool {
+        std::mem::replace(&mut self.produced, false)
+    }
+
+    /// Whether text was produced since `begin_produced`; merges the outer flag.
+    pub(crate) fn end_produced(&mut self, outer: bool) -> bool {
+        let inner = self.produced;
+        self.produced = outer || inner;
+        inner
+    }
+
+    pub(crate) fn produced(&self) -> bool {
+        self.produced
+    }
+
+    fn flush(&mut self) {
+        match self.pending {
+            Pending::None => {}
+            Pending::Space => {
+                self.out.push(' ');
+                self.space_written = true;
+            }
+            Pending::Break => {
+                self.out.push_str("<br/>");
+                self.space_written = false;
+            }
+        }
+        self.pending = Pending::None;
+    }
+
+    fn want(&mut self, p: Pending) {
+        if self.line_start || (p == Pending::Space && self.space_written) {
+            return;
+        }
+        if p > self.pending {
+            self.pending = p;
+        }
+    }
+
+    /// Character data, collapsed (or verbatim inside `pre`).
+    pub(crate) fn text(&mut self, s: &str) {
+        if self.preserve > 0 {
+            if s.is_empty() {
+                return;
+            }
+            self.flush();
+            escape_text(s, &mut self.out);
+            if s.chars().any(|c| !c.is_whitespace()) {
+                self.produced = true;
+            }
+            self.line_start = false;
+            self.space_written = false;
+            return;
+        }
+        let mut run_start: Option<usize> = None;
+        for (i, c) in s.char_indices() {
+            if is_ws(c) {
+                if let Some(st) = run_start.take() {
+                    escape_text(&s[st..i], &mut self.out);
+                }
+                self.want(Pending::Space);
+            } else {
+                if run_start.is_none() {
+                    self.flush();
+                    run_start = Some(i);
+                    self.line_start = false;
+                    self.space_written = false;
+                }
+                if !c.is_whitespace() {
+                    self.produced = true;
+                }
+            }
+        }
+        if let Some(st) = run_start {
+            escape_text(&s[st..], &mut self.out);
+        }
+    }
+
+    /// A space that separates inline runs (e.g. after a paragraph caption).
+    pub(crate) fn soft_space(&mut self) {
+        self.want(Pending::Space);
+    }
+
+    /// A line break that is only written if more inline content follows.
+    pub(crate) fn soft_break(&mut self) {
+        self.want(Pending::Break);
+    }
+
+    fn tag(&mut self, name: &str, attrs: &[(&str, String)], empty: bool) {
+        self.out.push('<');
+        self.out.push_str(name);
+        for (k, v) in attrs {
+            self.out.push(' ');
+            self.out.push_str(k);
+            self.out.push_str("=\"");
+            escape_attr(v, &mut self.out);
+            self.out.push('"');
+        }
+        self.out.push_str(if empty { "/>" } else { ">" });
+    }
+
+    /// Open an inline element: pending whitespace goes before it.
+    pub(crate) fn open_inline(&mut self, name: &str, attrs: &[(&str, String)]) {
+        self.flush();
+        self.tag(name, attrs, false);
+    }
+
+    /// Close an inline element: pending whitespace carries over after it.
+    pub(crate) fn close_inline(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// Open a block element: pending whitespace is discarded.
+    pub(crate) fn open_block(&mut self, name: &str, attrs: &[(&str, String)]) {
+        self.pending = Pending::None;
+        self.tag(name, attrs, false);
+        self.line_start = true;
+        self.space_written = false;
+        if name == "pre" {
+            self.preserve += 1;
+        }
+    }
+
+    /// Close a block element: pending whitespace is discarded.
+    pub(crate) fn close_block(&mut self, name: &str) {
+        self.pending = Pending::None;
+        if name == "pre" {
+            self.preserve = self.preserve.saturating_sub(1);
+        }
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        self.line_start = true;
+        self.space_written = false;
+    }
+
+    /// An empty block-level element such as `col` or `hr`.
+    pub(crate) fn empty_block(&mut self, name: &str, attrs: &[(&str, String)]) {
+        self.pending = Pending::None;
+        self.tag(name, attrs, true);
+        self.line_start = true;
+        self.space_written = false;
+    }
+
+    /// An explicit `<br/>`: whitespace around it is insignificant.
+    pub(crate) fn br(&mut self) {
+        self.pending = Pending::None;
+        self.out.push_str("<br/>");
+        self.line_start = true;
+        self.space_written = false;
+    }
+
+    /// Append already-converted inline markup (a footnote body).
+    pub(crate) fn raw_inline(&mut self, markup: &str) {
+        if markup.is_empty() {
+            return;
+        }
+        self.flush();
+        self.out.push_str(markup);
+        self.line_start = false;
+        self.space_written = false;
+    }
+
+    /// Finish: drop trailing whitespace, return the markup.
+    pub(crate) fn finish(mut self) -> String {
+        self.pending = Pending::None;
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapses_and_trims() {
+        let mut w = Writer::new();
+        w.text("  foo \n\t bar ");
+        w.open_inline("span", &[]);
+        w.text(" baz ");
+        w.close_inline("span");
+        w.text("  qux  ");
+        assert_eq!(w.finish(), "foo bar <span>baz</span> qux");
+    }
+
+    #[test]
+    fn blocks_drop_edge_whitespace() {
+        let mut w = Writer::new();
+        w.text("a ");
+        w.open_block("p", &[]);
+        w.text(" b ");
+        w.close_block("p");
+        w.text(" c");
+        assert_eq!(w.finish(), "a<p>b</p>c");
+    }
+
+    #[test]
+    fn soft_break_only_between_content() {
+        let mut w = Writer::new();
+        w.soft_break();
+        w.text("a");
+        w.soft_break();
+        w.text(" b");
+        w.soft_break();
+        assert_eq!(w.finish(), "a<br/>b");
+    }
+
+    #[test]
+    fn snapshot_restore() {
+        let mut w = Writer::new();
+        w.text("a ");
+        let s = w.snapshot();
+        w.open_inline("span", &[]);
+        w.close_inline("span");
+        w.restore(s);
+        w.text("b");
+        assert_eq!(w.finish(), "a b");
+    }
+}

@@ -1,0 +1,1510 @@
+//! The v1 structural checks (see the rule table in the parent module).
+//!
+//! All checks read the bundle as untyped JSON so that they also report on
+//! input the typed model could not represent. Locations are FHIRPath with
+//! 0-based indexes; messages never quote instance values.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::rules as r;
+use super::sections::{
+    self, DocumentType, ALLERGIES_CODE, DEMOGRAPHICS_CODE, RESPONSE_EVENT_CODE,
+    RESPONSE_EVENT_DISPLAY, RESPONSE_MESSAGE_DEFINITION, SNOMED,
+};
+use super::{Issue, Severity};
+
+const SD: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/";
+const MESSAGE_BUNDLE_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Message-Bundle-1";
+const DOCUMENT_BUNDLE_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Document-Bundle-1";
+const MESSAGE_HEADER_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-MessageHeader-2";
+const HEADER_ORG_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Header-Organization-1";
+const HEADER_PRACT_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-Header-Practitioner-1";
+const HANDLING_URL: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-ITK-MessageHandling-2";
+const RECIPIENT_TYPE_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-RecipientType-1";
+const EVENT_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-MessageEvent-2";
+const CARE_SETTING_URL: &str =
+    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-CareSettingType-1";
+const XHTML_DIV_START: &str = "<div xmlns=\"http://www.w3.org/1999/xhtml\"";
+
+const KEY_BUS_ACK: &str = "BusAckRequested";
+const KEY_INF_ACK: &str = "InfAckRequested";
+const KEY_RECIPIENT_TYPE: &str = "RecipientType";
+const KEY_MESSAGE_DEFINITION: &str = "MessageDefinition";
+const KEY_SENDER_REFERENCE: &str = "SenderReference";
+const KEY_LOCAL_EXTENSION: &str = "LocalExtension";
+
+static UUID_LOWER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$").unwrap()
+});
+// STU3 `instant`: full date-time with seconds and a zone.
+static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^-?[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$",
+    )
+    .unwrap()
+});
+// Test-harness rule 10007 for SenderReference.
+static SENDER_REFERENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^.*\w+.*$").unwrap());
+static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").unwrap());
+
+/// Issue collector.
+struct Out {
+    issues: Vec<Issue>,
+}
+
+impl Out {
+    fn push(&mut self, severity: Severity, rule: &'static str, loc: &str, msg: String) {
+        self.issues.push(Issue::new(severity, rule, loc, msg));
+    }
+    fn error(&mut self, rule: &'static str, loc: &str, msg: impl Into<String>) {
+        self.push(Severity::Error, rule, loc, msg.into());
+    }
+    fn warn(&mut self, rule: &'static str, loc: &str, msg: impl Into<String>) {
+        self.push(Severity::Warning, rule, loc, msg.into());
+    }
+}
+
+// ---------------------------------------------------------------- JSON helpers
+
+fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn non_empty(v: &Value, key: &str) -> bool {
+    s(v, key).is_some_and(|x| !x.trim().is_empty())
+}
+
+fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn present(v: &Value, key: &str) -> bool {
+    v.get(key).is_some_and(|x| !x.is_null())
+}
+
+fn resource_type(v: &Value) -> Option<&str> {
+    s(v, "resourceType")
+}
+
+fn profiles(v: &Value) -> impl Iterator<Item = &str> {
+    v.get("meta")
+        .map(|m| arr(m, "profile"))
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Value::as_str)
+}
+
+fn has_profile(v: &Value, url: &str) -> bool {
+    profiles(v).any(|p| p == url)
+}
+
+/// A 0..1 element that some producers write as a one-item array: the
+/// elements with their location suffixes.
+fn one_or_many<'a>(v: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
+    match v.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("{key}[{i}]"), x))
+            .collect(),
+        Some(x) => vec![(key.to_string(), x)],
+    }
+}
+
+// ---------------------------------------------------------------- bundle index
+
+struct Entry<'a> {
+    /// `…entry[i]`
+    loc: String,
+    full_url: Option<&'a str>,
+    resource: Option<&'a Value>,
+}
+
+impl<'a> Entry<'a> {
+    fn rloc(&self) -> String {
+        format!("{}.resource", self.loc)
+    }
+    fn rtype(&self) -> Option<&'a str> {
+        self.resource.and_then(resource_type)
+    }
+}
+
+struct BundleIndex<'a> {
+    entries: Vec<Entry<'a>>,
+    by_url: HashMap<&'a str, usize>,
+}
+
+impl<'a> BundleIndex<'a> {
+    fn new(bundle: &'a Value, loc: &str) -> Self {
+        let mut entries = Vec::new();
+        let mut by_url = HashMap::new();
+        for (i, e) in arr(bundle, "entry").iter().enumerate() {
+            let full_url = s(e, "fullUrl");
+            if let Some(u) = full_url {
+                by_url.entry(u).or_insert(i);
+            }
+            entries.push(Entry {
+                loc: format!("{loc}.entry[{i}]"),
+                full_url,
+                resource: e.get("resource").filter(|r| r.is_object()),
+            });
+        }
+        BundleIndex { entries, by_url }
+    }
+
+    fn resolve(&self, reference: &str) -> Option<&Entry<'a>> {
+        self.by_url.get(reference).map(|&i| &self.entries[i])
+    }
+}
+
+// ---------------------------------------------------------------- entry point
+
+pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
+    let mut out = Out { issues: Vec::new() };
+    if !bundle.is_object() {
+        out.push(
+            Severity::Fatal,
+            r::MESSAGE_BUNDLE,
+            "Bundle",
+            "input is not a JSON object".into(),
+        );
+        return out.issues;
+    }
+    if resource_type(bundle) != Some("Bundle") {
+        out.push(
+            Severity::Fatal,
+            r::MESSAGE_BUNDLE,
+            "Bundle",
+            "resourceType is not Bundle".into(),
+        );
+        return out.issues;
+    }
+    check_message_bundle(bundle, &mut out);
+    let outer = BundleIndex::new(bundle, "Bundle");
+    check_bundle_prohibited(bundle, "Bundle", &mut out);
+    check_fullurls(&outer, &mut out);
+
+    // MessageHeader: first and only one.
+    let headers: Vec<&Entry> = outer
+        .entries
+        .iter()
+        .filter(|e| e.rtype() == Some("MessageHeader"))
+        .collect();
+    if outer.entries.first().and_then(Entry::rtype) != Some("MessageHeader")
+        && !outer.entries.is_empty()
+    {
+        out.error(
+            r::ITK_ENTRY_ORDER,
+            "Bundle.entry[0]",
+            "the first entry of a message Bundle must be the MessageHeader",
+        );
+    }
+    match headers.len() {
+        0 => out.error(r::ITK_ENTRY_ORDER, "Bundle.entry", "no MessageHeader entry"),
+        1 => {}
+        _ => {
+            for h in &headers[1..] {
+                out.error(
+                    r::ITK_ENTRY_ORDER,
+                    &h.rloc(),
+                    "more than one MessageHeader in the message Bundle",
+                );
+            }
+        }
+    }
+
+    // Document bundles held by the outer bundle.
+    let docs: Vec<&Entry> = outer
+        .entries
+        .iter()
+        .filter(|e| e.rtype() == Some("Bundle"))
+        .collect();
+
+    let header = headers.first().copied();
+    let mut hdr = HeaderFacts::default();
+    if let Some(h) = header {
+        hdr = check_header(h, &outer, &docs, &mut out);
+    }
+    let is_response = hdr.event_code.as_deref() == Some(RESPONSE_EVENT_CODE);
+    if is_response {
+        if let Some((dloc, url)) = &hdr.definition {
+            if url != RESPONSE_MESSAGE_DEFINITION {
+                out.error(
+                    r::EVENT_DEFINITION,
+                    dloc,
+                    format!(
+                        "MessageDefinition for event {RESPONSE_EVENT_CODE} must be {RESPONSE_MESSAGE_DEFINITION}"
+                    ),
+                );
+            }
+        }
+    }
+
+    // Header Organization / Practitioner resources.
+    for e in &outer.entries {
+        check_header_resource(e, &mut out);
+    }
+
+    // References in the outer bundle (document bundles are their own scope).
+    for e in &outer.entries {
+        if let Some(res) = e.resource {
+            if e.rtype() != Some("Bundle") {
+                let skip_definition = e.rtype() == Some("MessageHeader");
+                check_references(
+                    res,
+                    &e.rloc(),
+                    e.full_url,
+                    &outer,
+                    skip_definition,
+                    &mut out,
+                );
+            }
+        }
+    }
+
+    if !is_response {
+        match docs.len() {
+            0 => out.error(
+                r::DOCUMENT_BUNDLE,
+                "Bundle.entry",
+                "no document Bundle entry in the message (one document per transmission)",
+            ),
+            1 => {}
+            _ => {
+                for d in &docs[1..] {
+                    out.error(
+                        r::DOCUMENT_BUNDLE,
+                        &d.rloc(),
+                        "more than one document Bundle in the message (one document per transmission)",
+                    );
+                }
+            }
+        }
+    }
+    for d in &docs {
+        if let Some(res) = d.resource {
+            check_document(res, &d.rloc(), &hdr, &mut out);
+        }
+    }
+    out.issues
+}
+
+fn check_message_bundle(b: &Value, out: &mut Out) {
+    if s(b, "type") != Some("message") {
+        out.error(
+            r::MESSAGE_BUNDLE,
+            "Bundle.type",
+            "Bundle.type must be 'message'",
+        );
+    }
+    if !has_profile(b, MESSAGE_BUNDLE_PROFILE) {
+        out.error(
+            r::MESSAGE_BUNDLE,
+            "Bundle.meta.profile",
+            format!("meta.profile must contain {MESSAGE_BUNDLE_PROFILE}"),
+        );
+    }
+    match b.get("identifier") {
+        Some(id) if id.is_object() => {
+            if !non_empty(id, "value") {
+                out.error(
+                    r::MESSAGE_BUNDLE,
+                    "Bundle.identifier.value",
+                    "Bundle.identifier.value is required",
+                );
+            }
+        }
+        _ => out.error(
+            r::MESSAGE_BUNDLE,
+            "Bundle.identifier",
+            "Bundle.identifier (with value) is required",
+        ),
+    }
+    let entries = arr(b, "entry");
+    if entries.is_empty() {
+        out.error(
+            r::MESSAGE_BUNDLE,
+            "Bundle.entry",
+            "message Bundle has no entries",
+        );
+    }
+    for (i, e) in entries.iter().enumerate() {
+        if !e.get("resource").is_some_and(Value::is_object) {
+            out.error(
+                r::MESSAGE_BUNDLE,
+                &format!("Bundle.entry[{i}]"),
+                "entry has no resource",
+            );
+        }
+    }
+}
+
+fn check_bundle_prohibited(b: &Value, loc: &str, out: &mut Out) {
+    for k in ["total", "link", "signature"] {
+        if present(b, k) {
+            out.error(
+                r::BUNDLE_PROHIBITED,
+                &format!("{loc}.{k}"),
+                format!("Bundle.{k} is not allowed in ITK3 bundles (0..0)"),
+            );
+        }
+    }
+    for (i, e) in arr(b, "entry").iter().enumerate() {
+        for k in ["link", "search", "request", "response"] {
+            if present(e, k) {
+                out.error(
+                    r::BUNDLE_PROHIBITED,
+                    &format!("{loc}.entry[{i}].{k}"),
+                    format!("Bundle.entry.{k} is not allowed in ITK3 bundles (0..0)"),
+                );
+            }
+        }
+    }
+}
+
+/// fullUrl = urn:uuid:<id>, id a lower-case UUID, fullUrls unique (bdl-7).
+fn check_fullurls(index: &BundleIndex, out: &mut Out) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    for e in &index.entries {
+        let id = e.resource.and_then(|r| s(r, "id"));
+        match id {
+            None => out.error(
+                r::FULLURL_ID,
+                &format!("{}.resource.id", e.loc),
+                "resource has no id",
+            ),
+            Some(id) if !UUID_LOWER.is_match(id) => out.error(
+                r::FULLURL_ID,
+                &format!("{}.resource.id", e.loc),
+                "resource id is not a lower-case UUID",
+            ),
+            _ => {}
+        }
+        match e.full_url {
+            None => out.error(
+                r::FULLURL_ID,
+                &format!("{}.fullUrl", e.loc),
+                "entry has no fullUrl",
+            ),
+            Some(u) => {
+                if let Some(id) = id {
+                    if u.strip_prefix("urn:uuid:") != Some(id) {
+                        out.error(
+                            r::FULLURL_ID,
+                            &format!("{}.fullUrl", e.loc),
+                            "fullUrl must be 'urn:uuid:' followed by the resource id",
+                        );
+                    }
+                }
+                if !seen.insert(u) {
+                    out.error(
+                        r::FULLURL_UNIQUE,
+                        &format!("{}.fullUrl", e.loc),
+                        "fullUrl is not unique within the Bundle (bdl-7)",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Walk every nested object of `res` and check each `reference` string
+/// resolves within `scope`.
+fn check_references(
+    res: &Value,
+    loc: &str,
+    own_url: Option<&str>,
+    scope: &BundleIndex,
+    skip_definition: bool,
+    out: &mut Out,
+) {
+    fn walk(
+        v: &Value,
+        path: &str,
+        own_url: Option<&str>,
+        scope: &BundleIndex,
+        skip_definition: bool,
+        out: &mut Out,
+    ) {
+        match v {
+            Value::Object(m) => {
+                // The MessageDefinition handling key holds a canonical URL.
+                let is_definition_key = skip_definition
+                    && m.get("url").and_then(Value::as_str) == Some(KEY_MESSAGE_DEFINITION);
+                for (k, child) in m {
+                    let p = format!("{path}.{k}");
+                    if k == "reference" {
+                        if let Some(reference) = child.as_str() {
+                            check_one_reference(reference, &p, own_url, scope, out);
+                        }
+                        continue;
+                    }
+                    if is_definition_key && k == "valueReference" {
+                        continue;
+                    }
+                    walk(child, &p, own_url, scope, skip_definition, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(
+                        child,
+                        &format!("{path}[{i}]"),
+                        own_url,
+                        scope,
+                        skip_definition,
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(res, loc, own_url, scope, skip_definition, out);
+}
+
+fn check_one_reference(
+    reference: &str,
+    loc: &str,
+    own_url: Option<&str>,
+    scope: &BundleIndex,
+    out: &mut Out,
+) {
+    if own_url == Some(reference) {
+        out.error(
+            r::SELF_REFERENCE,
+            loc,
+            "resource references its own entry's fullUrl",
+        );
+    } else if scope.resolve(reference).is_none() {
+        out.error(
+            r::REF_RESOLVE,
+            loc,
+            "reference does not resolve to the fullUrl of an entry in the same Bundle",
+        );
+    }
+}
+
+// ---------------------------------------------------------------- MessageHeader
+
+#[derive(Default)]
+struct HeaderFacts {
+    event_code: Option<String>,
+    /// (location, URL) of the MessageDefinition handling key.
+    definition: Option<(String, String)>,
+}
+
+fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) -> HeaderFacts {
+    let mut facts = HeaderFacts::default();
+    let Some(mh) = h.resource else {
+        return facts;
+    };
+    let loc = h.rloc();
+    if !has_profile(mh, MESSAGE_HEADER_PROFILE) {
+        out.error(
+            r::HEADER_PROFILE,
+            &format!("{loc}.meta.profile"),
+            format!("MessageHeader meta.profile must contain {MESSAGE_HEADER_PROFILE}"),
+        );
+    }
+    facts.definition = check_handling(mh, &loc, out);
+    facts.event_code = check_event(mh, &loc, out);
+
+    // sender / receiver
+    check_party(mh, &loc, "sender", true, outer, out);
+    check_party(mh, &loc, "receiver", false, outer, out);
+
+    // timestamp, source, prohibited elements
+    match s(mh, "timestamp") {
+        None => out.error(
+            r::HEADER_FIELDS,
+            &format!("{loc}.timestamp"),
+            "MessageHeader.timestamp is required",
+        ),
+        Some(t) if !INSTANT.is_match(t) => out.error(
+            r::HEADER_FIELDS,
+            &format!("{loc}.timestamp"),
+            "MessageHeader.timestamp is not a FHIR instant (date, time with seconds, and zone)",
+        ),
+        _ => {}
+    }
+    match mh.get("source") {
+        Some(src) if src.is_object() => {
+            if !non_empty(src, "endpoint") {
+                out.error(
+                    r::HEADER_FIELDS,
+                    &format!("{loc}.source.endpoint"),
+                    "MessageHeader.source.endpoint (sender MESH mailbox) is required",
+                );
+            }
+            for k in ["name", "software", "version", "contact"] {
+                if present(src, k) {
+                    out.error(
+                        r::HEADER_FIELDS,
+                        &format!("{loc}.source.{k}"),
+                        format!("MessageHeader.source.{k} is not allowed (0..0)"),
+                    );
+                }
+            }
+        }
+        _ => out.error(
+            r::HEADER_FIELDS,
+            &format!("{loc}.source"),
+            "MessageHeader.source (with endpoint) is required",
+        ),
+    }
+    for k in ["destination", "enterer", "author", "responsible", "reason"] {
+        if present(mh, k) {
+            out.error(
+                r::HEADER_FIELDS,
+                &format!("{loc}.{k}"),
+                format!("MessageHeader.{k} is not allowed (0..0)"),
+            );
+        }
+    }
+
+    // focus
+    let focus = one_or_many(mh, "focus");
+    let is_response = facts.event_code.as_deref() == Some(RESPONSE_EVENT_CODE);
+    if focus.len() > 1 {
+        out.error(
+            r::HEADER_FOCUS,
+            &format!("{loc}.focus"),
+            "MessageHeader.focus may occur at most once",
+        );
+    }
+    if focus.is_empty() && !is_response {
+        out.warn(
+            r::HEADER_FOCUS,
+            &format!("{loc}.focus"),
+            "MessageHeader.focus should reference the document Bundle entry",
+        );
+    }
+    for (suffix, f) in &focus {
+        let floc = format!("{loc}.{suffix}");
+        match s(f, "reference") {
+            None => out.error(r::HEADER_FOCUS, &floc, "focus has no reference"),
+            Some(reference) => {
+                // Unresolved references are reported by ref-resolve.
+                if let Some(target) = outer.resolve(reference) {
+                    if !docs.iter().any(|d| d.loc == target.loc) {
+                        out.error(
+                            r::HEADER_FOCUS,
+                            &format!("{floc}.reference"),
+                            "focus must reference the entry holding the document Bundle",
+                        );
+                    }
+                }
+            }
+        }
+    }
+    facts
+}
+
+/// Returns the MessageDefinition key's location and URL, if well-formed.
+fn check_handling(mh: &Value, loc: &str, out: &mut Out) -> Option<(String, String)> {
+    let exts: Vec<(usize, &Value)> = arr(mh, "extension")
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| s(e, "url") == Some(HANDLING_URL))
+        .collect();
+    if exts.is_empty() {
+        out.error(
+            r::HANDLING_KEYS,
+            &format!("{loc}.extension"),
+            format!("MessageHeader must carry the {HANDLING_URL} extension"),
+        );
+        return None;
+    }
+    for (i, _) in &exts[1..] {
+        out.error(
+            r::HANDLING_KEYS,
+            &format!("{loc}.extension[{i}]"),
+            "the ITK message handling extension must occur exactly once",
+        );
+    }
+    let (xi, ext) = exts[0];
+    let xloc = format!("{loc}.extension[{xi}]");
+    if ext
+        .as_object()
+        .is_some_and(|m| m.keys().any(|k| k.starts_with("value")))
+    {
+        out.error(
+            r::HANDLING_KEYS,
+            &xloc,
+            "the ITK message handling extension is complex and must not have a value[x]",
+        );
+    }
+    let subs = arr(ext, "extension");
+    let mut definition = None;
+    for key in [
+        KEY_BUS_ACK,
+        KEY_INF_ACK,
+        KEY_RECIPIENT_TYPE,
+        KEY_MESSAGE_DEFINITION,
+        KEY_SENDER_REFERENCE,
+        KEY_LOCAL_EXTENSION,
+    ] {
+        let found: Vec<(usize, &Value)> = subs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| s(e, "url") == Some(key))
+            .collect();
+        if found.is_empty() {
+            out.error(
+                r::HANDLING_KEYS,
+                &format!("{xloc}.extension"),
+                format!("handling key {key} is missing (1..1)"),
+            );
+            continue;
+        }
+        for (i, _) in &found[1..] {
+            out.error(
+                r::HANDLING_KEYS,
+                &format!("{xloc}.extension[{i}]"),
+                format!("handling key {key} occurs more than once (1..1)"),
+            );
+        }
+        let (i, sub) = found[0];
+        let sloc = format!("{xloc}.extension[{i}]");
+        if let Some(d) = check_handling_key(key, sub, &sloc, out) {
+            definition = Some(d);
+        }
+    }
+    definition
+}
+
+/// The value[x] members of an extension.
+fn value_keys(ext: &Value) -> Vec<&str> {
+    ext.as_object()
+        .map(|m| {
+            m.keys()
+                .filter(|k| k.starts_with("value"))
+                .map(String::as_str)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check_handling_key(
+    key: &'static str,
+    sub: &Value,
+    sloc: &str,
+    out: &mut Out,
+) -> Option<(String, String)> {
+    let values = value_keys(sub);
+    if values.len() != 1 {
+        out.error(
+            r::HANDLING_KEYS,
+            sloc,
+            format!("handling key {key} must have exactly one value[x]"),
+        );
+        return None;
+    }
+    let expected = match key {
+        KEY_BUS_ACK | KEY_INF_ACK => "valueBoolean",
+        KEY_RECIPIENT_TYPE => "valueCoding",
+        KEY_MESSAGE_DEFINITION => "valueReference",
+        KEY_SENDER_REFERENCE => "valueString",
+        _ => return None, // LocalExtension: any value[x]
+    };
+    if values[0] != expected {
+        out.error(
+            r::HANDLING_KEYS,
+            sloc,
+            format!("handling key {key} must use {expected}"),
+        );
+        return None;
+    }
+    let v = &sub[expected];
+    let vloc = format!("{sloc}.{expected}");
+    match key {
+        KEY_BUS_ACK | KEY_INF_ACK if !v.is_boolean() => {
+            out.error(
+                r::HANDLING_KEYS,
+                &vloc,
+                format!("handling key {key} must be true or false"),
+            );
+        }
+        KEY_RECIPIENT_TYPE => {
+            if s(v, "system") != Some(RECIPIENT_TYPE_SYSTEM) {
+                out.error(
+                    r::HANDLING_KEYS,
+                    &format!("{vloc}.system"),
+                    format!("RecipientType system must be {RECIPIENT_TYPE_SYSTEM}"),
+                );
+            }
+            let display = match s(v, "code") {
+                Some("FA") => Some("For Action"),
+                Some("FI") => Some("For Information"),
+                _ => {
+                    out.error(
+                        r::HANDLING_KEYS,
+                        &format!("{vloc}.code"),
+                        "RecipientType code must be FA or FI",
+                    );
+                    None
+                }
+            };
+            if let Some(d) = display {
+                if s(v, "display") != Some(d) {
+                    out.error(
+                        r::HANDLING_KEYS,
+                        &format!("{vloc}.display"),
+                        format!("RecipientType display must be '{d}'"),
+                    );
+                }
+            }
+            for k in ["version", "userSelected"] {
+                if present(v, k) {
+                    out.error(
+                        r::HANDLING_KEYS,
+                        &format!("{vloc}.{k}"),
+                        format!("RecipientType {k} is not allowed (0..0)"),
+                    );
+                }
+            }
+        }
+        KEY_MESSAGE_DEFINITION => match s(v, "reference") {
+            Some(u) if !u.trim().is_empty() => {
+                for k in ["identifier", "display"] {
+                    if present(v, k) {
+                        out.error(
+                            r::HANDLING_KEYS,
+                            &format!("{vloc}.{k}"),
+                            format!("MessageDefinition valueReference.{k} is not allowed (0..0)"),
+                        );
+                    }
+                }
+                return Some((format!("{vloc}.reference"), u.to_string()));
+            }
+            _ => out.error(
+                r::HANDLING_KEYS,
+                &format!("{vloc}.reference"),
+                "MessageDefinition valueReference.reference is required",
+            ),
+        },
+        KEY_SENDER_REFERENCE => match v.as_str() {
+            Some(t) if !t.is_empty() && t.chars().count() <= 255 && SENDER_REFERENCE.is_match(t) => {}
+            _ => out.error(
+                r::HANDLING_KEYS,
+                &vloc,
+                "SenderReference must be a non-empty string of at most 255 characters containing a word character",
+            ),
+        },
+        _ => {}
+    }
+    None
+}
+
+/// Returns the event code if present.
+fn check_event(mh: &Value, loc: &str, out: &mut Out) -> Option<String> {
+    let eloc = format!("{loc}.event");
+    let Some(ev) = mh.get("event").filter(|e| e.is_object()) else {
+        out.error(r::EVENT_CODING, &eloc, "MessageHeader.event is required");
+        return None;
+    };
+    if s(ev, "system") != Some(EVENT_SYSTEM) {
+        out.error(
+            r::EVENT_CODING,
+            &format!("{eloc}.system"),
+            format!("event.system must be {EVENT_SYSTEM}"),
+        );
+    }
+    let code = s(ev, "code");
+    let expected_display = match code {
+        Some(RESPONSE_EVENT_CODE) => Some(RESPONSE_EVENT_DISPLAY),
+        Some(c) => sections::by_event(c).map(|d| d.event_display),
+        None => None,
+    };
+    match (code, expected_display) {
+        (None, _) => out.error(
+            r::EVENT_CODING,
+            &format!("{eloc}.code"),
+            "event.code is required",
+        ),
+        (Some(_), None) => out.error(
+            r::EVENT_CODING,
+            &format!("{eloc}.code"),
+            "event.code must be one of ITK003D, ITK004D, ITK005D, ITK006D, ITK008M",
+        ),
+        (Some(c), Some(d)) => {
+            if s(ev, "display") != Some(d) {
+                out.error(
+                    r::EVENT_CODING,
+                    &format!("{eloc}.display"),
+                    format!("event.display for {c} must be '{d}'"),
+                );
+            }
+        }
+    }
+    for k in ["version", "userSelected"] {
+        if present(ev, k) {
+            out.error(
+                r::EVENT_CODING,
+                &format!("{eloc}.{k}"),
+                format!("event.{k} is not allowed (0..0)"),
+            );
+        }
+    }
+    code.map(str::to_string)
+}
+
+fn check_party(
+    mh: &Value,
+    loc: &str,
+    key: &str,
+    required: bool,
+    outer: &BundleIndex,
+    out: &mut Out,
+) {
+    let ploc = format!("{loc}.{key}");
+    let Some(p) = mh.get(key).filter(|v| !v.is_null()) else {
+        if required {
+            out.error(
+                r::HEADER_PARTY,
+                &ploc,
+                format!("MessageHeader.{key} is required"),
+            );
+        } else {
+            out.warn(
+                r::HEADER_PARTY,
+                &ploc,
+                format!("MessageHeader.{key} should be sent (recipient validation)"),
+            );
+        }
+        return;
+    };
+    if !p.is_object() {
+        out.error(
+            r::HEADER_PARTY,
+            &ploc,
+            format!("MessageHeader.{key} must be a single Reference"),
+        );
+        return;
+    }
+    let Some(reference) = s(p, "reference") else {
+        out.error(
+            r::HEADER_PARTY,
+            &format!("{ploc}.reference"),
+            format!("MessageHeader.{key}.reference is required"),
+        );
+        return;
+    };
+    // An unresolved reference is reported by ref-resolve.
+    let Some(target) = outer.resolve(reference) else {
+        return;
+    };
+    let ok = match (target.rtype(), target.resource) {
+        (Some("Organization"), Some(res)) => has_profile(res, HEADER_ORG_PROFILE),
+        (Some("Practitioner"), Some(res)) => has_profile(res, HEADER_PRACT_PROFILE),
+        _ => false,
+    };
+    if !ok {
+        out.error(
+            r::HEADER_PARTY,
+            &format!("{ploc}.reference"),
+            format!(
+                "MessageHeader.{key} must reference an Organization with profile CareConnect-ITK-Header-Organization-1 or a Practitioner with profile CareConnect-ITK-Header-Practitioner-1"
+            ),
+        );
+    }
+}
+
+fn check_header_resource(e: &Entry, out: &mut Out) {
+    let Some(res) = e.resource else { return };
+    let allowed: &[&str] = match e.rtype() {
+        Some("Organization") => &["resourceType", "id", "meta", "identifier"],
+        Some("Practitioner") => &["resourceType", "id", "meta", "identifier", "name"],
+        _ => return,
+    };
+    let m: &Map<String, Value> = match res.as_object() {
+        Some(m) => m,
+        None => return,
+    };
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            out.error(
+                r::HEADER_RESOURCE,
+                &format!("{}.{k}", e.rloc()),
+                format!(
+                    "header {} may only carry {}",
+                    e.rtype().unwrap_or_default(),
+                    allowed[1..].join("/")
+                ),
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- document
+
+fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
+    if s(doc, "type") != Some("document") {
+        out.error(
+            r::DOCUMENT_BUNDLE,
+            &format!("{loc}.type"),
+            "document Bundle.type must be 'document'",
+        );
+    }
+    if !has_profile(doc, DOCUMENT_BUNDLE_PROFILE) {
+        out.error(
+            r::DOCUMENT_BUNDLE,
+            &format!("{loc}.meta.profile"),
+            format!("meta.profile must contain {DOCUMENT_BUNDLE_PROFILE}"),
+        );
+    }
+    match doc.get("identifier").filter(|i| i.is_object()) {
+        None => out.error(
+            r::DOCUMENT_BUNDLE,
+            &format!("{loc}.identifier"),
+            "document Bundle.identifier with system and value is required (bdl-9)",
+        ),
+        Some(id) => {
+            for k in ["system", "value"] {
+                if !non_empty(id, k) {
+                    out.error(
+                        r::DOCUMENT_BUNDLE,
+                        &format!("{loc}.identifier.{k}"),
+                        format!("document Bundle.identifier.{k} is required (bdl-9)"),
+                    );
+                }
+            }
+        }
+    }
+    check_bundle_prohibited(doc, loc, out);
+    let index = BundleIndex::new(doc, loc);
+    check_fullurls(&index, out);
+    for e in &index.entries {
+        match e.resource {
+            None => out.error(r::DOCUMENT_BUNDLE, &e.loc, "entry has no resource"),
+            Some(res) => {
+                check_references(res, &e.rloc(), e.full_url, &index, false, out);
+                if profiles(res).next().is_none() {
+                    out.warn(
+                        r::META_PROFILE,
+                        &format!("{}.meta.profile", e.rloc()),
+                        format!(
+                            "{} does not declare meta.profile",
+                            e.rtype().unwrap_or("resource")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let Some(first) = index.entries.first() else {
+        out.error(
+            r::DOCUMENT_ENTRY_ORDER,
+            &format!("{loc}.entry"),
+            "document Bundle has no entries; the first must be the Composition",
+        );
+        return;
+    };
+    let comp = match (first.rtype(), first.resource) {
+        (Some("Composition"), Some(c)) => c,
+        _ => {
+            out.error(
+                r::DOCUMENT_ENTRY_ORDER,
+                &first.loc,
+                "the first entry of a document Bundle must be the Composition",
+            );
+            return;
+        }
+    };
+    check_composition(comp, &first.rloc(), &index, hdr, out);
+}
+
+/// event ↔ MessageDefinition ↔ Composition profile; returns the document
+/// type whose section table applies.
+fn check_agreement(
+    comp: &Value,
+    cloc: &str,
+    hdr: &HeaderFacts,
+    out: &mut Out,
+) -> Option<&'static DocumentType> {
+    let by_profile = profiles(comp).find_map(sections::by_composition_profile);
+    let by_event = hdr.event_code.as_deref().and_then(sections::by_event);
+    let by_def = hdr
+        .definition
+        .as_ref()
+        .and_then(|(_, u)| sections::by_message_definition(u));
+    let ploc = format!("{cloc}.meta.profile");
+
+    if by_profile.is_none() {
+        out.error(
+            r::EVENT_DEFINITION,
+            &ploc,
+            format!("Composition meta.profile must contain one of the ToC Composition profiles ({SD}CareConnect-ITK-EDIS/MH/ECD/OPL-Composition-1)"),
+        );
+    }
+    // The event is the anchor when it is a ToC event; otherwise the definition.
+    let anchor = by_event.or(by_def);
+    if let Some(t) = anchor {
+        if let Some((dloc, url)) = &hdr.definition {
+            if url != t.message_definition {
+                out.error(
+                    r::EVENT_DEFINITION,
+                    dloc,
+                    format!(
+                        "MessageDefinition for event {} must be {}",
+                        t.event_code, t.message_definition
+                    ),
+                );
+            }
+        }
+        if by_profile.is_some() && by_profile != Some(t) {
+            out.error(
+                r::EVENT_DEFINITION,
+                &ploc,
+                format!(
+                    "Composition profile for event {} must be {}",
+                    t.event_code, t.composition_profile
+                ),
+            );
+        }
+    } else if hdr.event_code.as_deref() == Some(RESPONSE_EVENT_CODE) {
+        out.error(
+            r::EVENT_DEFINITION,
+            &ploc,
+            "an ITK Response (ITK008M) message must not carry a document",
+        );
+    }
+    by_profile.or(anchor)
+}
+
+fn check_composition(
+    comp: &Value,
+    cloc: &str,
+    index: &BundleIndex,
+    hdr: &HeaderFacts,
+    out: &mut Out,
+) {
+    let doc_type = check_agreement(comp, cloc, hdr, out);
+    check_care_setting(comp, cloc, out);
+
+    // identifier
+    match comp.get("identifier").filter(|i| i.is_object()) {
+        None => out.error(
+            r::COMPOSITION_FIELDS,
+            &format!("{cloc}.identifier"),
+            "Composition.identifier with system and value is required",
+        ),
+        Some(id) => {
+            for k in ["system", "value"] {
+                if !non_empty(id, k) {
+                    out.error(
+                        r::COMPOSITION_FIELDS,
+                        &format!("{cloc}.identifier.{k}"),
+                        format!("Composition.identifier.{k} is required"),
+                    );
+                }
+            }
+        }
+    }
+    for k in ["status", "date", "title"] {
+        if !non_empty(comp, k) {
+            out.error(
+                r::COMPOSITION_FIELDS,
+                &format!("{cloc}.{k}"),
+                format!("Composition.{k} is required"),
+            );
+        }
+    }
+    // type: one coding with system/code/display
+    match comp.get("type").filter(|t| t.is_object()) {
+        None => out.error(
+            r::COMPOSITION_FIELDS,
+            &format!("{cloc}.type"),
+            "Composition.type is required",
+        ),
+        Some(t) => {
+            let codings = arr(t, "coding");
+            if codings.len() != 1 {
+                out.error(
+                    r::COMPOSITION_FIELDS,
+                    &format!("{cloc}.type.coding"),
+                    "Composition.type must have exactly one coding",
+                );
+            }
+            if let Some(c) = codings.first() {
+                for k in ["system", "code", "display"] {
+                    if !non_empty(c, k) {
+                        out.error(
+                            r::COMPOSITION_FIELDS,
+                            &format!("{cloc}.type.coding[0].{k}"),
+                            format!("Composition.type.coding.{k} is required"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for k in ["confidentiality", "attester", "event"] {
+        if present(comp, k) {
+            out.error(
+                r::COMPOSITION_FIELDS,
+                &format!("{cloc}.{k}"),
+                format!("Composition.{k} is not allowed (0..0)"),
+            );
+        }
+    }
+    // subject → Patient
+    match comp.get("subject").and_then(|x| s(x, "reference")) {
+        None => out.error(
+            r::COMPOSITION_FIELDS,
+            &format!("{cloc}.subject"),
+            "Composition.subject.reference is required",
+        ),
+        Some(reference) => {
+            if let Some(t) = index.resolve(reference) {
+                if t.rtype() != Some("Patient") {
+                    out.error(
+                        r::COMPOSITION_TARGETS,
+                        &format!("{cloc}.subject.reference"),
+                        "Composition.subject must reference a Patient",
+                    );
+                }
+            }
+        }
+    }
+    // author → Practitioner | Device
+    let authors = arr(comp, "author");
+    if authors.is_empty() {
+        out.error(
+            r::COMPOSITION_FIELDS,
+            &format!("{cloc}.author"),
+            "Composition.author is required (1..*)",
+        );
+    }
+    for (i, a) in authors.iter().enumerate() {
+        let aloc = format!("{cloc}.author[{i}]");
+        match s(a, "reference") {
+            None => out.error(
+                r::COMPOSITION_FIELDS,
+                &format!("{aloc}.reference"),
+                "Composition.author.reference is required",
+            ),
+            Some(reference) => {
+                if let Some(t) = index.resolve(reference) {
+                    if !matches!(t.rtype(), Some("Practitioner" | "Device")) {
+                        out.error(
+                            r::COMPOSITION_TARGETS,
+                            &format!("{aloc}.reference"),
+                            "Composition.author must reference a Practitioner or Device",
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // relatesTo
+    let relates = one_or_many(comp, "relatesTo");
+    if relates.len() > 1 {
+        out.error(
+            r::RELATES_TO,
+            &format!("{cloc}.relatesTo"),
+            "Composition.relatesTo may occur at most once",
+        );
+    }
+    for (suffix, rt) in &relates {
+        if s(rt, "code") != Some("replaces") {
+            out.error(
+                r::RELATES_TO,
+                &format!("{cloc}.{suffix}.code"),
+                "Composition.relatesTo.code must be 'replaces'",
+            );
+        }
+    }
+    check_sections(comp, cloc, doc_type, out);
+}
+
+fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {
+    let exts: Vec<(usize, &Value)> = arr(comp, "extension")
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| s(e, "url") == Some(CARE_SETTING_URL))
+        .collect();
+    if exts.is_empty() {
+        out.error(
+            r::CARE_SETTING,
+            &format!("{cloc}.extension"),
+            format!("Composition must carry the {CARE_SETTING_URL} extension"),
+        );
+        return;
+    }
+    for (i, _) in &exts[1..] {
+        out.error(
+            r::CARE_SETTING,
+            &format!("{cloc}.extension[{i}]"),
+            "the care setting type extension must occur exactly once",
+        );
+    }
+    let (i, ext) = exts[0];
+    let vloc = format!("{cloc}.extension[{i}].valueCodeableConcept");
+    let Some(cc) = ext.get("valueCodeableConcept").filter(|v| v.is_object()) else {
+        out.error(
+            r::CARE_SETTING,
+            &vloc,
+            "care setting type extension needs a valueCodeableConcept",
+        );
+        return;
+    };
+    let codings = arr(cc, "coding");
+    if codings.len() != 1 {
+        out.error(
+            r::CARE_SETTING,
+            &format!("{vloc}.coding"),
+            "care setting type must have exactly one coding",
+        );
+    }
+    if let Some(c) = codings.first() {
+        if s(c, "system") != Some(SNOMED) {
+            out.error(
+                r::CARE_SETTING,
+                &format!("{vloc}.coding[0].system"),
+                format!("care setting type coding system must be {SNOMED}"),
+            );
+        }
+        for k in ["code", "display"] {
+            if !non_empty(c, k) {
+                out.error(
+                    r::CARE_SETTING,
+                    &format!("{vloc}.coding[0].{k}"),
+                    format!("care setting type coding {k} is required"),
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- sections
+
+fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out: &mut Out) {
+    let secs = arr(comp, "section");
+    let sloc_all = format!("{cloc}.section");
+    if secs.is_empty() {
+        out.error(
+            r::MANDATORY_SECTION,
+            &sloc_all,
+            "Composition must have at least one section",
+        );
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (i, sec) in secs.iter().enumerate() {
+        let sloc = format!("{cloc}.section[{i}]");
+        let code = check_section_code(sec, &sloc, out);
+        let spec = match (code, doc_type) {
+            (Some(c), Some(t)) => match t.section(c) {
+                Some(spec) => Some(spec),
+                None => {
+                    out.error(
+                        r::SECTION_CODE,
+                        &format!("{sloc}.code.coding[0].code"),
+                        format!(
+                            "section code is not a section of the {} Composition profile (closed slicing)",
+                            t.name
+                        ),
+                    );
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some(c) = code {
+            if !seen.insert(c) {
+                out.error(
+                    r::SECTION_DUPLICATE,
+                    &format!("{sloc}.code.coding[0].code"),
+                    "section code occurs more than once (each section slice is 0..1 or 1..1)",
+                );
+            }
+        }
+        // title
+        match (s(sec, "title"), spec) {
+            (None, _) => out.error(
+                r::SECTION_FIXED,
+                &format!("{sloc}.title"),
+                "section title is required",
+            ),
+            (Some(t), Some(spec)) if t != spec.title => out.error(
+                r::SECTION_FIXED,
+                &format!("{sloc}.title"),
+                format!(
+                    "section title for code {} must be '{}'",
+                    spec.code, spec.title
+                ),
+            ),
+            _ => {}
+        }
+        if let Some(spec) = spec {
+            let display = sec
+                .get("code")
+                .map(|c| arr(c, "coding"))
+                .and_then(|c| c.first())
+                .and_then(|c| s(c, "display"));
+            if display != Some(spec.display) {
+                out.error(
+                    r::SECTION_FIXED,
+                    &format!("{sloc}.code.coding[0].display"),
+                    format!(
+                        "section code display for {} must be '{}'",
+                        spec.code, spec.display
+                    ),
+                );
+            }
+            if spec.needs_entry && arr(sec, "entry").is_empty() {
+                out.error(
+                    r::SECTION_ENTRY,
+                    &format!("{sloc}.entry"),
+                    format!("section '{}' must have at least one entry", spec.title),
+                );
+            }
+        }
+        check_section_text(sec, &sloc, out);
+        for k in ["emptyReason", "mode", "orderedBy", "section"] {
+            if present(sec, k) {
+                out.error(
+                    r::SECTION_PROHIBITED,
+                    &format!("{sloc}.{k}"),
+                    format!("section.{k} is not allowed (0..0)"),
+                );
+            }
+        }
+    }
+
+    // Presence: profile 1..1 (error), IG Mandatory (warning).
+    for (code, title) in [
+        (ALLERGIES_CODE, "Allergies and adverse reactions"),
+        (DEMOGRAPHICS_CODE, "Patient demographics"),
+    ] {
+        if !seen.contains(code) {
+            out.error(
+                r::MANDATORY_SECTION,
+                &sloc_all,
+                format!("required section '{title}' ({code}) is missing"),
+            );
+        }
+    }
+    if let Some(t) = doc_type {
+        for spec in t.sections {
+            if spec.ig_mandatory && !spec.profile_required && !seen.contains(spec.code) {
+                out.warn(
+                    r::IG_MANDATORY_SECTION,
+                    &sloc_all,
+                    format!(
+                        "section '{}' ({}) is Mandatory in the {} implementation guide but missing",
+                        spec.title, spec.code, t.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// code with exactly one coding with system SNOMED and a code; returns the code.
+fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&'a str> {
+    let Some(code) = sec.get("code").filter(|c| c.is_object()) else {
+        out.error(
+            r::SECTION_CODE,
+            &format!("{sloc}.code"),
+            "section code is required",
+        );
+        return None;
+    };
+    let codings = arr(code, "coding");
+    if codings.len() != 1 {
+        out.error(
+            r::SECTION_CODE,
+            &format!("{sloc}.code.coding"),
+            "section code must have exactly one coding",
+        );
+    }
+    let c = codings.first()?;
+    if s(c, "system") != Some(SNOMED) {
+        out.error(
+            r::SECTION_CODE,
+            &format!("{sloc}.code.coding[0].system"),
+            format!("section code system must be {SNOMED}"),
+        );
+    }
+    for k in ["version", "userSelected"] {
+        if present(c, k) {
+            out.error(
+                r::SECTION_CODE,
+                &format!("{sloc}.code.coding[0].{k}"),
+                format!("section code.coding.{k} is not allowed (0..0)"),
+            );
+        }
+    }
+    if present(code, "text") {
+        out.error(
+            r::SECTION_CODE,
+            &format!("{sloc}.code.text"),
+            "section code.text is not allowed (0..0)",
+        );
+    }
+    match s(c, "code") {
+        Some(x) if !x.is_empty() => Some(x),
+        _ => {
+            out.error(
+                r::SECTION_CODE,
+                &format!("{sloc}.code.coding[0].code"),
+                "section code.coding.code is required",
+            );
+            None
+        }
+    }
+}
+
+fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
+    let tloc = format!("{sloc}.text");
+    let Some(text) = sec.get("text").filter(|t| t.is_object()) else {
+        out.error(
+            r::SECTION_TEXT,
+            &tloc,
+            "section text (narrative) is required",
+        );
+        return;
+    };
+    if !non_empty(text, "status") {
+        out.error(
+            r::SECTION_TEXT,
+            &format!("{tloc}.status"),
+            "section text.status is required",
+        );
+    }
+    let dloc = format!("{tloc}.div");
+    match s(text, "div") {
+        None => out.error(r::SECTION_TEXT, &dloc, "section text.div is required"),
+        Some(div) if !div.starts_with(XHTML_DIV_START) => out.error(
+            r::SECTION_TEXT,
+            &dloc,
+            "section text.div must be an XHTML div starting <div xmlns=\"http://www.w3.org/1999/xhtml\"",
+        ),
+        Some(div) => {
+            let has_img = div.contains("<img");
+            if !has_img && TAG.replace_all(div, "").trim().is_empty() {
+                out.error(
+                    r::SECTION_TEXT,
+                    &dloc,
+                    "section text.div has no content (txt-2)",
+                );
+            }
+        }
+    }
+}
