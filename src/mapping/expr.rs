@@ -397,7 +397,11 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
         }
         Func::Join | Func::Concat => {
             let (sep, rest) = if f == Func::Join {
-                let s = first_text(&args[0], env, ctx, dollar).map(|x| x.0).unwrap_or_default();
+                // The separator is taken verbatim (a space must stay a space).
+                let s = match &args[0] {
+                    Expr::Lit(l) => l.clone(),
+                    other => first_text(other, env, ctx, dollar).map(|x| x.0).unwrap_or_default(),
+                };
                 (s, &args[1..])
             } else {
                 (String::new(), args)

@@ -1,1 +1,162 @@
-//! pipeline (placeholder)
+//! The batch: discover → (rayon workers: read → decode → parse → recognise
+//! → map → validate → serialise) → one writer thread fed by a bounded
+//! channel (bundle files + ledger in input order + report).
+//!
+//! Invariants: every input yields exactly one ledger line (converted,
+//! skipped or failed); a failing or panicking document never stops the
+//! batch; output bytes do not depend on thread count or read strategy
+//! (inputs are processed in fixed windows and the writer restores input
+//! order; ids are name-based UUIDs; nothing reads the clock).
+
+mod document;
+mod stats;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+pub use document::{convert_bytes, DocResult, LedgerIssue, Outcome};
+pub use stats::{Stage, StageTimes, STAGES as STAGE_NAMES};
+
+use crate::mapping::MapSet;
+use crate::sink::{Sink, SinkError};
+use crate::source::{self, MmapPolicy};
+
+/// When to draw a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// When stderr is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of a `convert` run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files and directories.
+    pub inputs: Vec<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Worker threads.
+    pub threads: usize,
+    /// Read strategy.
+    pub mmap: MmapPolicy,
+    /// Progress bar.
+    pub progress: ProgressMode,
+    /// Per-stage timings in report.json.
+    pub stats: bool,
+    /// Replace a previous run in OUT.
+    pub overwrite: bool,
+    /// Documents per parallel window.
+    pub batch: usize,
+}
+
+/// A configuration or usage problem (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Input discovery failed.
+    #[error(transparent)]
+    Discover(#[from] source::DiscoverError),
+    /// OUT cannot be used.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// The thread pool could not be built.
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Inputs seen.
+    pub documents: u64,
+    /// Converted.
+    pub converted: u64,
+    /// Skipped.
+    pub skipped: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Converted with warnings.
+    pub warnings: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+impl Summary {
+    /// Process exit code: 0 nothing failed, 1 something failed.
+    pub fn exit_code(&self) -> i32 {
+        if self.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Run a conversion batch.
+pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
+    let start = Instant::now();
+    let inputs = source::discover(&opts.inputs)?;
+    let sink = Sink::create(&opts.out, opts.overwrite)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| ConfigError::Threads(e.to_string()))?;
+    let total_bytes: u64 = inputs.iter().map(|i| std::fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0)).sum();
+    let bar = progress_bar(opts.progress, inputs.len() as u64, total_bytes);
+    let (tx, rx) = crossbeam_channel::bounded::<DocResult>(opts.threads.max(1) * 4);
+    let writer_bar = bar.clone();
+    let writer = std::thread::spawn(move || sink.consume(rx, writer_bar));
+    let batch = opts.batch.max(1);
+    let mmap = opts.mmap;
+    let stop = AtomicBool::new(false);
+    pool.install(|| {
+        for (w, window) in inputs.chunks(batch).enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            window.par_iter().enumerate().for_each_init(Vec::new, |buf, (i, input)| {
+                let index = w * batch + i;
+                let r = document::process(index, input, maps, mmap, buf);
+                if tx.send(r).is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    drop(tx);
+    let written = writer.join().map_err(|_| SinkError::Io("writer thread panicked".into()))??;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut summary = written.summary.clone();
+    summary.seconds = start.elapsed().as_secs_f64();
+    crate::sink::write_report(&opts.out, &summary, &written, opts.stats, opts.threads, opts.mmap)?;
+    Ok(summary)
+}
+
+fn progress_bar(mode: ProgressMode, docs: u64, _bytes: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let on = match mode {
+        ProgressMode::Always => true,
+        ProgressMode::Never => false,
+        ProgressMode::Auto => std::io::stderr().is_terminal(),
+    };
+    if !on {
+        return None;
+    }
+    let b = indicatif::ProgressBar::with_draw_target(Some(docs), indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} docs  {per_sec}  {msg}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    b.set_style(style);
+    Some(b)
+}

@@ -2,7 +2,7 @@
 """Regenerate the synthetic test inputs under testdata/ (discharge/, other-kinds/, bad/).
 
 Written for the itkbridge project (Apache-2.0).  All content is fictional.  Deterministic:
-running it twice gives byte-identical files.   Usage:  python3 testdata/tools/make_testdata.py
+running it twice gives byte-identical files.   Usage:  python3 tools/testdata/make_testdata.py
 """
 import os
 import random
@@ -12,7 +12,7 @@ from cda import (uid, header, document, structured_body, section, table, kv_tabl
                  treatment, supply, cre_type_list, nhs_valid)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TD = os.path.dirname(HERE)
+TD = os.path.join(os.path.dirname(os.path.dirname(HERE)), "testdata")
 
 VERIFIED = "2.16.840.1.113883.2.1.4.1"
 UNVERIFIED = "2.16.840.1.113883.2.1.3.2.4.18.23"

@@ -1,0 +1,244 @@
+//! One input file through every stage up to serialised bytes. Everything a
+//! document can do wrong ends here as a [`DocResult`] with a reason and a
+//! rule — including panics, which are caught at this boundary.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use super::stats::{Stage, StageTimes};
+use crate::mapping::MapSet;
+use crate::source::{self, Input, MmapPolicy};
+use crate::validate::{self, Severity};
+use crate::xml;
+
+/// Final state of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A bundle was written.
+    Converted,
+    /// Deliberately not converted (no mapping for its kind).
+    Skipped,
+    /// Could not be converted.
+    Failed,
+}
+
+impl Outcome {
+    /// Ledger spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Converted => "converted",
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One issue in a ledger line.
+#[derive(Debug, Clone)]
+pub struct LedgerIssue {
+    /// fatal | error | warning | information.
+    pub severity: &'static str,
+    /// Stable rule id.
+    pub rule: String,
+    /// Message (locations and rules, never patient data).
+    pub message: String,
+}
+
+/// Result of one document.
+#[derive(Debug)]
+pub struct DocResult {
+    /// Input order index.
+    pub index: usize,
+    /// Input path relative to its root.
+    pub input: String,
+    /// Output folder prefix (several roots).
+    pub out_prefix: String,
+    /// Item index within the file.
+    pub item: usize,
+    /// Recognised kind.
+    pub kind: String,
+    /// Recogniser that fired.
+    pub recognised_by: &'static str,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Why skipped or failed.
+    pub reason: Option<String>,
+    /// line:column for failures that have one.
+    pub position: Option<(u32, u32)>,
+    /// Warnings and errors.
+    pub issues: Vec<LedgerIssue>,
+    /// Serialised bundle (converted only).
+    pub bundle: Option<Vec<u8>>,
+    /// Source document id and content hash, for duplicate detection.
+    pub document_id: Option<(String, [u8; 16])>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Stage timings.
+    pub times: StageTimes,
+    /// Source sections by route (coverage report).
+    pub coverage: Option<crate::mapping::sections::Coverage>,
+}
+
+/// Process one input file.
+pub fn process(index: usize, input: &Input, maps: &MapSet, mmap: MmapPolicy, buf: &mut Vec<u8>) -> DocResult {
+    let mut r = DocResult {
+        index,
+        input: input.rel.clone(),
+        out_prefix: input.out_prefix.clone(),
+        item: 0,
+        kind: "unknown".into(),
+        recognised_by: "none",
+        outcome: Outcome::Failed,
+        reason: None,
+        position: None,
+        issues: Vec::new(),
+        bundle: None,
+        document_id: None,
+        bytes: 0,
+        times: StageTimes::default(),
+        coverage: None,
+    };
+    let t = Instant::now();
+    let bytes = match source::read(&input.path, mmap, buf) {
+        Ok(b) => b,
+        Err(e) => {
+            fail(&mut r, "read-error", format!("cannot read file: {}", e.kind()), None);
+            return r;
+        }
+    };
+    r.bytes = bytes.len() as u64;
+    r.times.add(Stage::Read, t.elapsed().as_nanos() as u64);
+    let outcome = catch_unwind(AssertUnwindSafe(|| convert_into(&mut r, &bytes, maps)));
+    if outcome.is_err() {
+        r.bundle = None;
+        fail(&mut r, "internal-error", "internal error while converting this document (a bug: please report it with the rule and kind)".into(), None);
+    }
+    r
+}
+
+fn fail(r: &mut DocResult, rule: &str, message: String, pos: Option<(u32, u32)>) {
+    r.outcome = Outcome::Failed;
+    let at = pos.map(|(l, c)| format!("{}:{l}:{c}: ", r.input)).unwrap_or_else(|| format!("{}: ", r.input));
+    r.reason = Some(format!("{at}{message} [{rule}]"));
+    r.position = pos;
+    r.issues.push(LedgerIssue { severity: "error", rule: rule.into(), message });
+}
+
+/// Convert in-memory bytes (the benchmark and library entry point).
+pub fn convert_bytes(input: &str, bytes: &[u8], maps: &MapSet) -> DocResult {
+    let mut r = DocResult {
+        index: 0,
+        input: input.into(),
+        out_prefix: String::new(),
+        item: 0,
+        kind: "unknown".into(),
+        recognised_by: "none",
+        outcome: Outcome::Failed,
+        reason: None,
+        position: None,
+        issues: Vec::new(),
+        bundle: None,
+        document_id: None,
+        bytes: bytes.len() as u64,
+        times: StageTimes::default(),
+        coverage: None,
+    };
+    convert_into(&mut r, bytes, maps);
+    r
+}
+
+fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
+    let t = Instant::now();
+    let decoded = match xml::decode(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            let rule = match e {
+                xml::DecodeError::Empty => "empty-file",
+                _ => "bad-encoding",
+            };
+            fail(r, rule, e.to_string(), Some((1, 1)));
+            return;
+        }
+    };
+    if let Some(fb) = &decoded.fallback {
+        r.issues.push(LedgerIssue { severity: "warning", rule: "encoding-fallback".into(), message: fb.clone() });
+    }
+    let doc = match xml::Document::parse(&decoded.text) {
+        Ok(d) => d,
+        Err(e) => {
+            fail(r, "xml-not-well-formed", e.message.clone(), Some((e.line, e.col)));
+            return;
+        }
+    };
+    r.times.add(Stage::Parse, t.elapsed().as_nanos() as u64);
+    let t = Instant::now();
+    let kind = crate::recognise::recognise(&doc);
+    r.times.add(Stage::Recognise, t.elapsed().as_nanos() as u64);
+    r.kind = kind.kind.clone();
+    r.recognised_by = kind.rule;
+    if kind.unknown_root {
+        let pos = doc.line_col(doc.root());
+        fail(r, "unknown-root", "root element is not a recognised CDA, HL7v3 or ITK element".into(), Some(pos));
+        return;
+    }
+    let plan = if kind.wrapped { None } else { maps.for_kind(&kind.kind) };
+    let Some(plan) = plan else {
+        r.outcome = Outcome::Skipped;
+        r.reason = Some(format!("no mapping for {}", kind.kind));
+        return;
+    };
+    let t = Instant::now();
+    let out = match crate::mapping::run::run(plan, &maps.tables, &doc, bytes) {
+        Ok(o) => o,
+        Err(e) => {
+            fail(r, e.rule, e.message.clone(), e.line_col);
+            return;
+        }
+    };
+    r.times.add(Stage::Map, t.elapsed().as_nanos() as u64);
+    for f in &out.findings {
+        r.issues.push(LedgerIssue { severity: "warning", rule: f.rule.clone(), message: f.message.clone() });
+    }
+    r.coverage = Some(out.coverage.clone());
+    let t = Instant::now();
+    let found = validate::validate_message(&out.bundle);
+    r.times.add(Stage::Validate, t.elapsed().as_nanos() as u64);
+    let mut blocking = false;
+    for i in &found {
+        if i.severity == Severity::Information {
+            continue;
+        }
+        blocking |= matches!(i.severity, Severity::Fatal | Severity::Error);
+        r.issues.push(LedgerIssue {
+            severity: i.severity.as_str(),
+            rule: i.rule.to_string(),
+            message: format!("{}: {}", i.location, i.message),
+        });
+    }
+    let mut hash = [0u8; 16];
+    {
+        use sha2::Digest;
+        hash.copy_from_slice(&sha2::Sha256::digest(bytes)[..16]);
+    }
+    r.document_id = Some((out.document_id.clone(), hash));
+    if blocking {
+        let first = found
+            .iter()
+            .find(|i| matches!(i.severity, Severity::Fatal | Severity::Error))
+            .map(|i| format!("{} at {}", i.rule, i.location))
+            .unwrap_or_default();
+        r.outcome = Outcome::Failed;
+        r.reason = Some(format!("{}: output failed validation ({first}); nothing written [validation]", r.input));
+        return;
+    }
+    let t = Instant::now();
+    let mut v = Vec::with_capacity(bytes.len() * 2);
+    if serde_json::to_writer_pretty(&mut v, &out.bundle).is_err() {
+        fail(r, "serialise-error", "could not serialise the bundle".into(), None);
+        return;
+    }
+    v.push(b'\n');
+    r.times.add(Stage::Serialise, t.elapsed().as_nanos() as u64);
+    r.bundle = Some(v);
+    r.outcome = Outcome::Converted;
+}
