@@ -56,7 +56,21 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
     let hash = hex(&Sha256::digest(bytes)[..16]);
     // Source document id: ClinicalDocument/id/@root (+ @extension).
     let root = doc.root();
-    let id_el = doc.child(root, crate::xml::NS_HL7, "id");
+    let mut findings = Vec::new();
+    let mut id_el = doc.child(root, crate::xml::NS_HL7, "id");
+    // Legacy Generic CDA puts the typeId values (2.16.840.1.113883.1.3 /
+    // POCD_HD000040) in `id` (legacy-inputs §9): the set id is then the
+    // only document-level identifier.
+    if id_el.and_then(|n| doc.attr(n, "root")).map(str::trim) == Some("2.16.840.1.113883.1.3") {
+        if let Some(set) = doc.child(root, crate::xml::NS_HL7, "setId").filter(|&s| doc.attr(s, "root").is_some()) {
+            let (l, c) = doc.line_col(set);
+            findings.push(Finding {
+                rule: "legacy-document-id".into(),
+                message: format!("document id holds the typeId values; the setId at {l}:{c} identifies the document"),
+            });
+            id_el = Some(set);
+        }
+    }
     let src_root = id_el.and_then(|n| doc.attr(n, "root")).map(str::trim).unwrap_or("");
     let src_ext = id_el.and_then(|n| doc.attr(n, "extension")).map(str::trim).unwrap_or("");
     let document_id = if !src_root.is_empty() && src_ext.is_empty() && uuid::Uuid::parse_str(src_root).is_ok() {
@@ -74,7 +88,6 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
     let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
 
     let toc = plan.toc.constants();
-    let mut findings = Vec::new();
     let mut ids: HashMap<String, Vec<String>> = HashMap::new();
     let mut ctx_of: HashMap<String, Vec<NodeId>> = HashMap::new();
     let doc_bundle_id = mint("bundle/document");
