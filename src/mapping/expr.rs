@@ -650,7 +650,7 @@ pub fn find_id(doc: &Document, id: &str) -> Option<NodeId> {
     if id.is_empty() {
         return None;
     }
-    doc.descendants(doc.root()).into_iter().find(|&n| doc.attr(n, "ID") == Some(id))
+    doc.descendant_elements(doc.root()).find(|&n| doc.attr(n, "ID") == Some(id))
 }
 
 fn related(doc: &Document, a: NodeId, b: NodeId) -> bool {

@@ -320,10 +320,9 @@ impl Path {
             // The virtual document node: its only child is the root.
             match self.steps.first() {
                 Some(Step::Elem { axis: Axis::Descendant, .. }) => {
-                    let mut all = vec![doc.root()];
-                    all.extend(doc.descendants(doc.root()));
                     let mut next = Vec::new();
                     if let Some(Step::Elem { ns, local, preds, .. }) = self.steps.first() {
+                        let all: Vec<NodeId> = std::iter::once(doc.root()).chain(doc.descendant_elements(doc.root()).filter(|&c| matches_name(doc, c, ns, local))).collect();
                         filter_step(doc, &all, ns, local, preds, &mut next);
                     }
                     cur = next.into_iter().map(Item::Node).collect();
@@ -363,8 +362,8 @@ impl Path {
                     }
                     Step::Elem { axis, ns, local, preds } => {
                         let cands: Vec<NodeId> = match axis {
-                            Axis::Child => doc.elements(n).collect(),
-                            Axis::Descendant => doc.descendants(n),
+                            Axis::Child => doc.elements(n).filter(|&c| matches_name(doc, c, ns, local)).collect(),
+                            Axis::Descendant => doc.descendant_elements(n).filter(|&c| matches_name(doc, c, ns, local)).collect(),
                         };
                         let mut hits = Vec::new();
                         filter_step(doc, &cands, ns, local, preds, &mut hits);
@@ -391,6 +390,11 @@ impl Path {
         self.eval(doc, ctx, &mut v);
         v.into_iter().next()
     }
+}
+
+#[inline]
+fn matches_name(doc: &Document, c: NodeId, ns: &Option<String>, local: &Option<String>) -> bool {
+    local.as_deref().is_none_or(|l| doc.local(c) == l) && ns.as_deref().is_none_or(|u| doc.ns_uri(c) == u)
 }
 
 fn filter_step(

@@ -31,6 +31,8 @@ pub struct Output {
     pub coverage: sections::Coverage,
     /// Composition.identifier value (the source document id), for duplicate detection.
     pub document_id: String,
+    /// First 16 bytes of the SHA-256 of the document's bytes.
+    pub content_hash: [u8; 16],
 }
 
 /// Why a document could not be converted.
@@ -53,7 +55,9 @@ struct Instance {
 
 /// Convert one document.
 pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: &[u8]) -> Result<Output, RunError> {
-    let hash = hex(&Sha256::digest(bytes)[..16]);
+    let mut content_hash = [0u8; 16];
+    content_hash.copy_from_slice(&Sha256::digest(bytes)[..16]);
+    let hash = hex(&content_hash);
     // Source document id: ClinicalDocument/id/@root (+ @extension).
     let root = doc.root();
     let mut findings = Vec::new();
@@ -215,7 +219,7 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
         "message",
         outer,
     );
-    Ok(Output { bundle: msg.into_value(), findings, coverage, document_id })
+    Ok(Output { bundle: msg.into_value(), findings, coverage, document_id, content_hash })
 }
 
 fn hex(b: &[u8]) -> String {

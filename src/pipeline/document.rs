@@ -215,12 +215,7 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
             message: format!("{}: {}", i.location, i.message),
         });
     }
-    let mut hash = [0u8; 16];
-    {
-        use sha2::Digest;
-        hash.copy_from_slice(&sha2::Sha256::digest(bytes)[..16]);
-    }
-    r.document_id = Some((out.document_id.clone(), hash));
+    r.document_id = Some((out.document_id.clone(), out.content_hash));
     if blocking {
         let first = found
             .iter()

@@ -100,8 +100,7 @@ pub fn recognise(doc: &Document) -> Kind {
         }
         // R3: legacy NHS CDA.
         let nhs_tpl = doc
-            .descendants(root)
-            .into_iter()
+            .descendant_elements(root)
             .take(200)
             .any(|n| doc.local(n) == "templateId" && doc.attr(n, "root") == Some("2.16.840.1.113883.2.1.3.2.4.18.2"))
             || doc

@@ -38,6 +38,9 @@ pub struct Node<'a> {
     next_sibling: NodeId,
     attr_start: u32,
     attr_end: u32,
+    /// Last node id inside this node's subtree (nodes are numbered in
+    /// document order, so a subtree is the id range `self+1..=subtree_end`).
+    subtree_end: NodeId,
     /// Byte offset of the node's start in the decoded text.
     pub pos: u32,
 }
@@ -98,6 +101,11 @@ fn cow_from<'i>(src: &'i str, c: Cow<'_, str>) -> Cow<'i, str> {
 impl<'a> Document<'a> {
     /// Parse `src`. DTDs are skipped; unknown entities are errors.
     pub fn parse(src: &'a str) -> Result<Document<'a>, ParseError> {
+        // XML 1.0 forbids C0 controls other than tab, LF and CR anywhere.
+        if let Some(at) = src.bytes().position(|b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') {
+            let (line, col) = super::line_col(src, at);
+            return Err(ParseError { line, col, message: "control character not allowed in XML".into() });
+        }
         let mut doc = Document {
             src,
             nodes: Vec::with_capacity(src.len() / 40),
@@ -127,9 +135,7 @@ impl<'a> Document<'a> {
             let pos = reader.buffer_position();
             let (res, ev) = match reader.read_resolved_event() {
                 Ok((r, e)) => (ns_of(&mut doc.namespaces, r), e),
-                Err(e) => {
-                    return Err(err(&doc, reader.error_position(), format!("not well-formed XML: {e}")))
-                }
+                Err(e) => return Err(err(&doc, reader.error_position(), describe(&e))),
             };
             let res = match res {
                 Ok(n) => n,
@@ -148,8 +154,11 @@ impl<'a> Document<'a> {
                     for a in e.attributes() {
                         let a = match a {
                             Ok(a) => a,
-                            Err(x) => return Err(err(&doc, pos, format!("bad attribute: {x}"))),
+                            Err(_) => return Err(err(&doc, pos, "malformed attribute (quotes, '=' or duplicate name)".into())),
                         };
+                        if a.value.contains(&b'<') {
+                            return Err(err(&doc, pos, "'<' is not allowed in an attribute value".into()));
+                        }
                         let key = a.key.as_ref();
                         if key == b"xmlns" || key.starts_with(b"xmlns:") {
                             continue;
@@ -163,8 +172,8 @@ impl<'a> Document<'a> {
                         };
                         let value = match a.unescape_value() {
                             Ok(v) => cow_from(src, v),
-                            Err(x) => {
-                                return Err(err(&doc, pos, format!("bad attribute value (entities other than the predefined ones are never resolved): {x}")))
+                            Err(_) => {
+                                return Err(err(&doc, pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
                             }
                         };
                         doc.attrs.push(Attr {
@@ -184,8 +193,10 @@ impl<'a> Document<'a> {
                         next_sibling: NONE,
                         attr_start,
                         attr_end: doc.attrs.len() as u32,
+                        subtree_end: 0,
                         pos: pos as u32,
                     });
+                    doc.nodes[id as usize].subtree_end = id;
                     if doc.root == NONE {
                         doc.root = id;
                     }
@@ -195,7 +206,10 @@ impl<'a> Document<'a> {
                 }
                 Event::End(_) => {
                     doc.flush_text(&mut text, &stack);
-                    stack.pop();
+                    if let Some(id) = stack.pop() {
+                        let last = (doc.nodes.len() - 1) as NodeId;
+                        doc.nodes[id as usize].subtree_end = last;
+                    }
                 }
                 Event::Text(e) => {
                     if stack.is_empty() {
@@ -208,7 +222,7 @@ impl<'a> Document<'a> {
                     }
                     let t = match e.xml_content() {
                         Ok(t) => cow_from(src, t),
-                        Err(x) => return Err(err(&doc, pos, format!("bad text: {x}"))),
+                        Err(_) => return Err(err(&doc, pos, "text is not valid in the document encoding".into())),
                     };
                     append_text(&mut text, t, pos as u32);
                 }
@@ -218,7 +232,7 @@ impl<'a> Document<'a> {
                     }
                     let t = match e.decode() {
                         Ok(t) => cow_from(src, t),
-                        Err(x) => return Err(err(&doc, pos, format!("bad CDATA: {x}"))),
+                        Err(_) => return Err(err(&doc, pos, "CDATA is not valid in the document encoding".into())),
                     };
                     append_text(&mut text, t, pos as u32);
                 }
@@ -236,11 +250,13 @@ impl<'a> Document<'a> {
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(v) => v.to_string(),
                             None => {
+                                // The "name" may be document text after a
+                                // stray '&': never echo it.
                                 return Err(err(
                                     &doc,
                                     pos,
-                                    format!("undefined entity '&{name};' (DTD entities are never resolved)"),
-                                ))
+                                    "undefined entity reference or unescaped '&' (DTD entities are never resolved)".into(),
+                                ));
                             }
                         }
                     };
@@ -302,8 +318,11 @@ impl<'a> Document<'a> {
                     next_sibling: NONE,
                     attr_start: 0,
                     attr_end: 0,
+                    subtree_end: 0,
                     pos,
                 });
+                let id = (self.nodes.len() - 1) as NodeId;
+                self.nodes[id as usize].subtree_end = id;
             }
         }
     }
@@ -441,16 +460,13 @@ impl<'a> Document<'a> {
 
     /// All descendant elements of `id` (not `id` itself), document order.
     pub fn descendants(&self, id: NodeId) -> Vec<NodeId> {
-        let mut out = Vec::new();
-        let mut stack: Vec<NodeId> = self.elements(id).collect();
-        stack.reverse();
-        while let Some(n) = stack.pop() {
-            out.push(n);
-            let mark = stack.len();
-            stack.extend(self.elements(n));
-            stack[mark..].reverse();
-        }
-        out
+        self.descendant_elements(id).collect()
+    }
+
+    /// Descendant elements of `id` in document order, without allocating.
+    pub fn descendant_elements(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let end = self.nodes[id as usize].subtree_end;
+        (id + 1..=end).filter(move |&n| self.nodes[n as usize].kind == NodeKind::Element)
     }
 
     /// 1-based line and column of a node.
@@ -474,6 +490,32 @@ impl Iterator for Children<'_, '_> {
         let cur = self.next;
         self.next = self.doc.nodes[cur as usize].next_sibling;
         Some(cur)
+    }
+}
+
+/// A parse error described without quoting document content (quick-xml's
+/// own messages can include tag text or attribute values).
+fn describe(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::IllFormedError as I;
+    match e {
+        quick_xml::Error::Syntax(s) => format!("not well-formed XML: {s}"),
+        quick_xml::Error::IllFormed(I::MismatchedEndTag { expected, .. }) => {
+            let name: String = expected.chars().take_while(|c| !c.is_whitespace()).take(64).collect();
+            format!("not well-formed XML: end tag does not match the open element <{name}>")
+        }
+        quick_xml::Error::IllFormed(I::UnmatchedEndTag(_)) => "not well-formed XML: end tag without a start tag".into(),
+        quick_xml::Error::IllFormed(I::MissingEndTag(name)) => {
+            let name: String = name.chars().take(64).collect();
+            format!("not well-formed XML: element <{name}> not closed")
+        }
+        quick_xml::Error::IllFormed(I::DoubleHyphenInComment) => "not well-formed XML: '--' inside a comment".into(),
+        quick_xml::Error::IllFormed(I::UnclosedReference) => "not well-formed XML: unescaped '&' or unclosed reference".into(),
+        quick_xml::Error::IllFormed(_) => "not well-formed XML: malformed declaration".into(),
+        quick_xml::Error::InvalidAttr(_) => "not well-formed XML: malformed attribute".into(),
+        quick_xml::Error::Encoding(_) => "text is not valid in the document encoding".into(),
+        quick_xml::Error::Escape(_) => "undefined entity reference or unescaped '&'".into(),
+        quick_xml::Error::Namespace(_) => "namespace error (undeclared or reserved prefix)".into(),
+        quick_xml::Error::Io(_) => "read error".into(),
     }
 }
 
