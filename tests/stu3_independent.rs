@@ -95,8 +95,12 @@ fn schema() -> &'static Stu3Schema {
         let doc: Value = serde_json::from_slice(&text).expect("fhir.schema.json is JSON");
         assert_eq!(doc["$schema"], "http://json-schema.org/draft-06/schema#", "expected the draft-06 STU3 schema");
         let opts = jsonschema::options().with_draft(jsonschema::Draft::Draft6);
+        let t = std::time::Instant::now();
         let whole = opts.build(&doc).unwrap_or_else(|e| panic!("STU3 schema does not compile: {e}"));
+        eprintln!("TIMING whole build {:?}", t.elapsed());
+        let t = std::time::Instant::now();
         let defs = opts.build_map(&doc).unwrap_or_else(|e| panic!("STU3 schema subschemas do not compile: {e}"));
+        eprintln!("TIMING map build {:?} ({} validators)", t.elapsed(), defs.len());
         Stu3Schema { whole, defs }
     })
 }
@@ -167,7 +171,9 @@ fn golden_bundles_pass_stu3_json_schema() {
     for p in golden_files() {
         let v = parse(&p);
         resources += count_resources(&v);
+        let t = std::time::Instant::now();
         let (whole, each) = schema_errors(&v);
+        eprintln!("TIMING {} {:?}", name(&p), t.elapsed());
         for e in whole.iter().chain(each.iter()) {
             failures.push(format!("{}: {e}", name(&p)));
         }
