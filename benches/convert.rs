@@ -58,7 +58,13 @@ fn maps() -> MapSet {
 /// benchmark measures the success path and not an early failure.
 fn converted(input: &Input, maps: &MapSet) -> Vec<u8> {
     let r = convert_bytes(input.file, &input.bytes, maps);
-    assert_eq!(r.outcome, Outcome::Converted, "{}: {:?}", input.file, r.reason);
+    assert_eq!(
+        r.outcome,
+        Outcome::Converted,
+        "{}: {:?}",
+        input.file,
+        r.reason
+    );
     r.bundle.expect("a converted document has a bundle")
 }
 
@@ -67,13 +73,20 @@ fn end_to_end(c: &mut Criterion) {
     let mut g = c.benchmark_group("end_to_end");
     for input in inputs() {
         converted(&input, &maps);
-        g.throughput(Throughput::ElementsAndBytes { elements: 1, bytes: input.bytes.len() as u64 });
-        g.bench_with_input(BenchmarkId::new("convert_bytes", input.label), &input, |b, i| {
-            b.iter(|| {
-                let r = convert_bytes(black_box(i.file), black_box(&i.bytes), &maps);
-                black_box(r.bundle.map(|v| v.len()))
-            })
+        g.throughput(Throughput::ElementsAndBytes {
+            elements: 1,
+            bytes: input.bytes.len() as u64,
         });
+        g.bench_with_input(
+            BenchmarkId::new("convert_bytes", input.label),
+            &input,
+            |b, i| {
+                b.iter(|| {
+                    let r = convert_bytes(black_box(i.file), black_box(&i.bytes), &maps);
+                    black_box(r.bundle.map(|v| v.len()))
+                })
+            },
+        );
     }
     g.finish();
 }
@@ -109,7 +122,13 @@ fn stages(c: &mut Criterion) {
     let mut g = c.benchmark_group("stages/compile");
     let sources = embedded::sources();
     g.bench_function("embedded_mappings", |b| {
-        b.iter(|| black_box(mapping::compile(black_box(&sources)).map(|m| m.maps.len()).ok()))
+        b.iter(|| {
+            black_box(
+                mapping::compile(black_box(&sources))
+                    .map(|m| m.maps.len())
+                    .ok(),
+            )
+        })
     });
     g.finish();
 }
@@ -118,22 +137,31 @@ fn ceiling(c: &mut Criterion) {
     let mut g = c.benchmark_group("ceiling");
     for input in inputs() {
         // Both benchmarked files are UTF-8, so the bytes are the text.
-        let text = std::str::from_utf8(&input.bytes).expect("UTF-8 input").to_owned();
-        g.throughput(Throughput::ElementsAndBytes { elements: 1, bytes: input.bytes.len() as u64 });
-        g.bench_with_input(BenchmarkId::new("quick_xml_tokenize", input.label), &text, |b, t| {
-            b.iter(|| {
-                let mut r = quick_xml::Reader::from_str(black_box(t));
-                let mut events = 0u64;
-                loop {
-                    match r.read_event() {
-                        Ok(quick_xml::events::Event::Eof) => break,
-                        Ok(_) => events += 1,
-                        Err(e) => panic!("quick-xml: {e}"),
-                    }
-                }
-                black_box(events)
-            })
+        let text = std::str::from_utf8(&input.bytes)
+            .expect("UTF-8 input")
+            .to_owned();
+        g.throughput(Throughput::ElementsAndBytes {
+            elements: 1,
+            bytes: input.bytes.len() as u64,
         });
+        g.bench_with_input(
+            BenchmarkId::new("quick_xml_tokenize", input.label),
+            &text,
+            |b, t| {
+                b.iter(|| {
+                    let mut r = quick_xml::Reader::from_str(black_box(t));
+                    let mut events = 0u64;
+                    loop {
+                        match r.read_event() {
+                            Ok(quick_xml::events::Event::Eof) => break,
+                            Ok(_) => events += 1,
+                            Err(e) => panic!("quick-xml: {e}"),
+                        }
+                    }
+                    black_box(events)
+                })
+            },
+        );
     }
     g.finish();
 }

@@ -120,6 +120,7 @@ impl Sink {
         let mut next = 0usize;
         let mut w = Written::default();
         let mut seen_ids: HashMap<String, [u8; 16]> = HashMap::new();
+        let started = Instant::now();
         let result = (|| -> Result<(), SinkError> {
             for mut r in rx.iter() {
                 // Bundle files can be written in any order.
@@ -146,7 +147,12 @@ impl Sink {
                     self.ledger_line(&mut ledger, r, &mut w, &mut seen_ids)?;
                     if let Some(b) = &bar {
                         b.inc(1);
-                        b.set_message(format!("{} failed", w.summary.failed));
+                        let secs = started.elapsed().as_secs_f64().max(1e-3);
+                        b.set_message(format!(
+                            "{:.1} MB/s  {} failed",
+                            w.summary.bytes as f64 / 1e6 / secs,
+                            w.summary.failed
+                        ));
                     }
                     next += 1;
                 }
