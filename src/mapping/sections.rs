@@ -253,11 +253,17 @@ impl Router<'_, '_, '_, '_> {
     fn text_el(&self, sec: NodeId) -> Option<NodeId> {
         let doc = self.env.doc;
         let t = doc.child(sec, NS_HL7, "text")?;
-        let s = doc.string_value(t);
-        let s = s.trim();
-        if s.is_empty() || crate::convert::placeholder::is_placeholder(s).is_some() {
-            // Tables or lists with only whitespace carry nothing either.
+        // Tables or lists with only whitespace carry nothing.
+        if !doc.has_text(t) {
             return None;
+        }
+        // Placeholders are short: only then is the text worth materialising.
+        let end_short = doc.descendant_elements(t).count() < 4;
+        if end_short {
+            let s = doc.string_value(t);
+            if s.len() < 200 && crate::convert::placeholder::is_placeholder(s.trim()).is_some() {
+                return None;
+            }
         }
         Some(t)
     }

@@ -469,6 +469,16 @@ impl<'a> Document<'a> {
         (id + 1..=end).filter(move |&n| self.nodes[n as usize].kind == NodeKind::Element)
     }
 
+    /// Whether any text below `id` has a non-whitespace character
+    /// (no allocation).
+    pub fn has_text(&self, id: NodeId) -> bool {
+        let end = self.nodes[id as usize].subtree_end;
+        (id + 1..=end).any(|n| {
+            let node = &self.nodes[n as usize];
+            node.kind == NodeKind::Text && node.text.chars().any(|c| !c.is_whitespace())
+        })
+    }
+
     /// 1-based line and column of a node.
     pub fn line_col(&self, id: NodeId) -> (u32, u32) {
         super::line_col(self.src, self.nodes[id as usize].pos as usize)
