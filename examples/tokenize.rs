@@ -22,7 +22,9 @@ fn main() {
         buf.extend_from_slice(&b);
         bytes += buf.len() as u64;
         docs += 1;
-        let Ok(text) = std::str::from_utf8(&buf) else { continue };
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            continue;
+        };
         let mut r = quick_xml::Reader::from_str(text);
         loop {
             match r.read_event() {

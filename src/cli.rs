@@ -106,10 +106,19 @@ pub fn main() -> i32 {
         }
     };
     match cli.cmd {
-        Cmd::Mappings { cmd: MappingsCmd::Check { dir } } => match load_maps(dir.as_deref()) {
+        Cmd::Mappings {
+            cmd: MappingsCmd::Check { dir },
+        } => match load_maps(dir.as_deref()) {
             Ok(m) => {
                 for p in &m.maps {
-                    eprintln!("ok: {} ({}) -> {} [{} resources, {} sections]", p.name, p.applies_to.join(" "), p.toc.key, p.resources.len(), p.section_defs.len());
+                    eprintln!(
+                        "ok: {} ({}) -> {} [{} resources, {} sections]",
+                        p.name,
+                        p.applies_to.join(" "),
+                        p.toc.key,
+                        p.resources.len(),
+                        p.section_defs.len()
+                    );
                 }
                 0
             }
@@ -126,7 +135,11 @@ pub fn main() -> i32 {
                     return 2;
                 }
             };
-            let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+            let threads = a.threads.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            });
             let opts = Options {
                 inputs: a.inputs,
                 out: a.out,

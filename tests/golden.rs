@@ -30,7 +30,9 @@ fn root() -> PathBuf {
 }
 
 fn update_mode() -> bool {
-    std::env::var(UPDATE_VAR).map(|v| !v.is_empty() && v != "0").unwrap_or(false)
+    std::env::var(UPDATE_VAR)
+        .map(|v| !v.is_empty() && v != "0")
+        .unwrap_or(false)
 }
 
 fn maps() -> MapSet {
@@ -58,8 +60,13 @@ fn golden_path(input: &Path) -> PathBuf {
 
 /// Convert one input; panics with the reason if no bundle came out.
 fn convert(maps: &MapSet, path: &Path) -> Vec<u8> {
-    let name = path.file_name().expect("file name").to_string_lossy().into_owned();
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let name = path
+        .file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned();
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let r = convert_bytes(&name, &bytes, maps);
     match (r.outcome, r.bundle) {
         (Outcome::Converted, Some(b)) => b,
@@ -67,7 +74,10 @@ fn convert(maps: &MapSet, path: &Path) -> Vec<u8> {
             "{name}: expected a converted bundle, got {} ({}); issues: {:?}",
             outcome.as_str(),
             r.reason.unwrap_or_default(),
-            r.issues.iter().map(|i| format!("{} {}: {}", i.severity, i.rule, i.message)).collect::<Vec<_>>()
+            r.issues
+                .iter()
+                .map(|i| format!("{} {}: {}", i.severity, i.rule, i.message))
+                .collect::<Vec<_>>()
         ),
     }
 }
@@ -92,14 +102,26 @@ fn first_difference(expected: &[u8], actual: &[u8]) -> Option<String> {
     }
     match (e.get(n), a.get(n)) {
         (Some(x), Some(y)) if show(x) == show(y) => {
-            out.push_str(&format!("  exp {:>5} | {x:?}\n  got {:>5} | {y:?}\n  (line terminators differ)\n", n + 1, n + 1));
+            out.push_str(&format!(
+                "  exp {:>5} | {x:?}\n  got {:>5} | {y:?}\n  (line terminators differ)\n",
+                n + 1,
+                n + 1
+            ));
         }
         (Some(x), Some(y)) => {
             out.push_str(&format!("  exp {:>5} | {}\n", n + 1, show(x)));
             out.push_str(&format!("  got {:>5} | {}\n", n + 1, show(y)));
         }
-        (Some(x), None) => out.push_str(&format!("  exp {:>5} | {}\n  got       | <end of output>\n", n + 1, show(x))),
-        (None, Some(y)) => out.push_str(&format!("  exp       | <end of golden file>\n  got {:>5} | {}\n", n + 1, show(y))),
+        (Some(x), None) => out.push_str(&format!(
+            "  exp {:>5} | {}\n  got       | <end of output>\n",
+            n + 1,
+            show(x)
+        )),
+        (None, Some(y)) => out.push_str(&format!(
+            "  exp       | <end of golden file>\n  got {:>5} | {}\n",
+            n + 1,
+            show(y)
+        )),
         // Identical lines but different bytes: only invalid UTF-8 replaced
         // the same way on both sides can do that.
         (None, None) => out.push_str("  (texts differ only in invalid UTF-8 bytes)\n"),
@@ -135,7 +157,11 @@ fn discharge_documents_match_golden_bundles() {
     for input in &files {
         let got = convert(&maps, input);
         let golden = golden_path(input);
-        let rel = golden.strip_prefix(root()).unwrap_or(&golden).display().to_string();
+        let rel = golden
+            .strip_prefix(root())
+            .unwrap_or(&golden)
+            .display()
+            .to_string();
         if update {
             std::fs::create_dir_all(&golden_dir).expect("create testdata/golden");
             let old = std::fs::read(&golden).ok();
@@ -150,7 +176,9 @@ fn discharge_documents_match_golden_bundles() {
         let expected = match std::fs::read(&golden) {
             Ok(b) => b,
             Err(e) => {
-                failures.push(format!("{rel}: cannot read golden file ({e}); run with {UPDATE_VAR}=1 to create it"));
+                failures.push(format!(
+                    "{rel}: cannot read golden file ({e}); run with {UPDATE_VAR}=1 to create it"
+                ));
                 continue;
             }
         };
@@ -173,7 +201,8 @@ fn discharge_documents_match_golden_bundles() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "json") && !expected_names.contains(&p) {
                 if update {
-                    std::fs::remove_file(&p).unwrap_or_else(|err| panic!("cannot remove {}: {err}", p.display()));
+                    std::fs::remove_file(&p)
+                        .unwrap_or_else(|err| panic!("cannot remove {}: {err}", p.display()));
                     eprintln!("{UPDATE_VAR}: removed stale {}", p.display());
                 } else {
                     failures.push(format!(
@@ -188,7 +217,12 @@ fn discharge_documents_match_golden_bundles() {
         eprintln!("{UPDATE_VAR} is set: golden files were rewritten, nothing was compared; review `git diff testdata/golden`");
         return;
     }
-    assert!(failures.is_empty(), "{} golden mismatch(es):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatch(es):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 /// Output bytes must not depend on anything but the input (no clock, no
@@ -211,7 +245,10 @@ fn first_difference_reports_line_and_context() {
     assert_eq!(first_difference(b"a\nb\n", b"a\nb\n"), None);
     let d = first_difference(b"1\n2\n3\n4\n5\n6\n", b"1\n2\n3\n4\nX\n6\n").expect("differs");
     assert!(d.starts_with("first difference at line 5"), "{d}");
-    assert!(d.contains("exp     5 | 5") && d.contains("got     5 | X"), "{d}");
+    assert!(
+        d.contains("exp     5 | 5") && d.contains("got     5 | X"),
+        "{d}"
+    );
     assert!(d.contains("    4 | 4"), "context missing: {d}");
     let d = first_difference(b"1\n2\n", b"1\n2\n3\n").expect("longer output");
     assert!(d.contains("<end of golden file>"), "{d}");

@@ -21,8 +21,8 @@
 //! the test asserts the checker rejects it (a check that cannot fail is a
 //! defect).
 
-use std::path::{Path, PathBuf};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Value};
@@ -40,7 +40,12 @@ fn root() -> PathBuf {
 fn golden_files() -> Vec<PathBuf> {
     let dir = root().join("testdata/golden");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (run the golden test with ITKBRIDGE_UPDATE_GOLDEN=1)", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e} (run the golden test with ITKBRIDGE_UPDATE_GOLDEN=1)",
+                dir.display()
+            )
+        })
         .map(|e| e.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
@@ -50,7 +55,9 @@ fn golden_files() -> Vec<PathBuf> {
 }
 
 fn name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn read(p: &Path) -> Vec<u8> {
@@ -64,7 +71,11 @@ fn parse(p: &Path) -> Value {
 /// The golden bundle used as the base of the negative controls.
 fn control_base() -> Value {
     let p = root().join("testdata/golden/discharge_01_classic_default_ns.json");
-    assert!(p.exists(), "{} missing (run the golden test with ITKBRIDGE_UPDATE_GOLDEN=1)", p.display());
+    assert!(
+        p.exists(),
+        "{} missing (run the golden test with ITKBRIDGE_UPDATE_GOLDEN=1)",
+        p.display()
+    );
     parse(&p)
 }
 
@@ -102,9 +113,18 @@ fn schema() -> &'static Stu3Schema {
     SCHEMA.get_or_init(|| {
         let text = read(&root().join("testdata/schema/fhir.schema.json"));
         let doc: Value = serde_json::from_slice(&text).expect("fhir.schema.json is JSON");
-        assert_eq!(doc["$schema"], "http://json-schema.org/draft-06/schema#", "expected the draft-06 STU3 schema");
-        let whole = draft6().build(&doc).unwrap_or_else(|e| panic!("STU3 schema does not compile: {e}"));
-        Stu3Schema { doc, whole, by_type: Mutex::new(HashMap::new()) }
+        assert_eq!(
+            doc["$schema"], "http://json-schema.org/draft-06/schema#",
+            "expected the draft-06 STU3 schema"
+        );
+        let whole = draft6()
+            .build(&doc)
+            .unwrap_or_else(|e| panic!("STU3 schema does not compile: {e}"));
+        Stu3Schema {
+            doc,
+            whole,
+            by_type: Mutex::new(HashMap::new()),
+        }
     })
 }
 
@@ -113,7 +133,11 @@ fn schema() -> &'static Stu3Schema {
 fn resource_validator(rt: &str) -> Option<Arc<jsonschema::Validator>> {
     let s = schema();
     let pointer = format!("#/definitions/{rt}");
-    let listed = s.doc["oneOf"].as_array().expect("root oneOf").iter().any(|b| b["$ref"] == pointer);
+    let listed = s.doc["oneOf"]
+        .as_array()
+        .expect("root oneOf")
+        .iter()
+        .any(|b| b["$ref"] == pointer);
     if !listed {
         return None;
     }
@@ -124,17 +148,30 @@ fn resource_validator(rt: &str) -> Option<Arc<jsonschema::Validator>> {
             "allOf": [{ "$ref": pointer }],
             "definitions": s.doc["definitions"],
         });
-        Arc::new(draft6().build(&wrapper).unwrap_or_else(|e| panic!("schema for {rt} does not compile: {e}")))
+        Arc::new(
+            draft6()
+                .build(&wrapper)
+                .unwrap_or_else(|e| panic!("schema for {rt} does not compile: {e}")),
+        )
     });
     Some(Arc::clone(v))
 }
 
-fn push_schema_errors(out: &mut Vec<String>, label: &str, v: &jsonschema::Validator, instance: &Value) {
+fn push_schema_errors(
+    out: &mut Vec<String>,
+    label: &str,
+    v: &jsonschema::Validator,
+    instance: &Value,
+) {
     for e in v.iter_errors(instance).take(20) {
         let at = e.instance_path().to_string();
         // `oneOf` errors print the whole instance (a whole bundle): mask it.
         let msg = e.to_string();
-        let msg = if msg.len() > 300 { e.masked_with("<instance>").to_string() } else { msg };
+        let msg = if msg.len() > 300 {
+            e.masked_with("<instance>").to_string()
+        } else {
+            msg
+        };
         out.push(format!("{label}{at}: {}", shorten(&msg, 300)));
     }
 }
@@ -151,7 +188,11 @@ fn per_resource_schema_errors(out: &mut Vec<String>, label: &str, res: &Value) {
         Some(v) => push_schema_errors(out, &format!("{label}: "), &v, res),
         None => out.push(format!("{label}: unknown STU3 resourceType {rt:?}")),
     }
-    if let Some(entries) = res.get("entry").and_then(Value::as_array).filter(|_| rt == "Bundle") {
+    if let Some(entries) = res
+        .get("entry")
+        .and_then(Value::as_array)
+        .filter(|_| rt == "Bundle")
+    {
         for (i, e) in entries.iter().enumerate() {
             if let Some(r) = e.get("resource") {
                 per_resource_schema_errors(out, &format!("{label}.entry[{i}].resource"), r);
@@ -188,14 +229,23 @@ fn golden_bundles_pass_stu3_json_schema() {
         }
     }
     assert!(resources > 0, "no resources validated");
-    assert!(failures.is_empty(), "STU3 JSON schema errors:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "STU3 JSON schema errors:\n{}",
+        failures.join("\n")
+    );
 }
 
 fn count_resources(v: &Value) -> usize {
     1 + v
         .get("entry")
         .and_then(Value::as_array)
-        .map(|es| es.iter().filter_map(|e| e.get("resource")).map(count_resources).sum())
+        .map(|es| {
+            es.iter()
+                .filter_map(|e| e.get("resource"))
+                .map(count_resources)
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -219,7 +269,9 @@ fn fhir_model_errors(text: &[u8]) -> Vec<String> {
 }
 
 fn locate_fhir_model_errors(out: &mut Vec<String>, label: &str, bundle: &Value) {
-    let Some(entries) = bundle.get("entry").and_then(Value::as_array) else { return };
+    let Some(entries) = bundle.get("entry").and_then(Value::as_array) else {
+        return;
+    };
     for (i, e) in entries.iter().enumerate() {
         let Some(r) = e.get("resource") else { continue };
         let rt = r.get("resourceType").and_then(Value::as_str).unwrap_or("?");
@@ -244,7 +296,11 @@ fn golden_bundles_deserialise_with_fhir_model() {
             failures.push(format!("{}: {e}", name(&p)));
         }
     }
-    assert!(failures.is_empty(), "fhir-model (stu3) rejects golden bundles:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fhir-model (stu3) rejects golden bundles:\n{}",
+        failures.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -299,23 +355,45 @@ const PATIENT_ACTIVE_YES: Mutation = ("Patient.active = \"yes\"", |m| {
 });
 const PATIENT_NAME_OBJECT: Mutation = ("Patient.name as an object", |m| {
     let p = obj(doc_resource(m, "Patient"));
-    let first = p.get("name").and_then(|n| n.get(0)).cloned().unwrap_or(json!({"family": "Doe"}));
+    let first = p
+        .get("name")
+        .and_then(|n| n.get(0))
+        .cloned()
+        .unwrap_or(json!({"family": "Doe"}));
     p.insert("name".into(), first);
 });
 const FULLURL_NUMBER: Mutation = ("entry.fullUrl = number", |m| {
     obj(&mut doc_bundle(m)["entry"][1]).insert("fullUrl".into(), json!(42));
 });
 const COMPOSITION_SUBJECT_MISSING: Mutation = ("Composition.subject missing", |m| {
-    assert!(obj(doc_resource(m, "Composition")).remove("subject").is_some(), "golden Composition has a subject");
+    assert!(
+        obj(doc_resource(m, "Composition"))
+            .remove("subject")
+            .is_some(),
+        "golden Composition has a subject"
+    );
 });
 const COMPOSITION_STATUS_MISSING: Mutation = ("Composition.status missing", |m| {
-    assert!(obj(doc_resource(m, "Composition")).remove("status").is_some(), "golden Composition has a status");
+    assert!(
+        obj(doc_resource(m, "Composition"))
+            .remove("status")
+            .is_some(),
+        "golden Composition has a status"
+    );
 });
 const COMPOSITION_TITLE_MISSING: Mutation = ("Composition.title missing", |m| {
-    assert!(obj(doc_resource(m, "Composition")).remove("title").is_some(), "golden Composition has a title");
+    assert!(
+        obj(doc_resource(m, "Composition"))
+            .remove("title")
+            .is_some(),
+        "golden Composition has a title"
+    );
 });
 const BUNDLE_TYPE_MISSING: Mutation = ("document Bundle.type missing", |m| {
-    assert!(obj(doc_bundle(m)).remove("type").is_some(), "golden document Bundle has a type");
+    assert!(
+        obj(doc_bundle(m)).remove("type").is_some(),
+        "golden document Bundle has a type"
+    );
 });
 const BIRTHDATE_SLASHES: Mutation = ("Patient.birthDate = \"01/01/1970\"", |m| {
     obj(doc_resource(m, "Patient")).insert("birthDate".into(), json!("01/01/1970"));
@@ -325,12 +403,18 @@ const COMPOSITION_DATE_NO_TZ: Mutation = ("Composition.date without time zone", 
 });
 const COMPOSITION_SUBJECT_ARRAY: Mutation = ("Composition.subject as an array", |m| {
     let c = obj(doc_resource(m, "Composition"));
-    let s = c.get("subject").cloned().expect("golden Composition has a subject");
+    let s = c
+        .get("subject")
+        .cloned()
+        .expect("golden Composition has a subject");
     c.insert("subject".into(), json!([s]));
 });
 const BUNDLE_IDENTIFIER_ARRAY: Mutation = ("message Bundle.identifier as an array", |m| {
     let b = obj(m);
-    let id = b.get("identifier").cloned().expect("golden message Bundle has an identifier");
+    let id = b
+        .get("identifier")
+        .cloned()
+        .expect("golden message Bundle has an identifier");
     b.insert("identifier".into(), json!([id]));
 });
 
@@ -351,7 +435,10 @@ fn mutated(base: &Value, m: &Mutation) -> Value {
 fn json_schema_rejects_known_defects() {
     let base = control_base();
     let (w, e) = schema_errors(&base);
-    assert!(w.is_empty() && e.is_empty(), "control base is not valid: {w:?} {e:?}");
+    assert!(
+        w.is_empty() && e.is_empty(),
+        "control base is not valid: {w:?} {e:?}"
+    );
     let mut missed = Vec::new();
     for m in [
         SET_GENDER_F,
@@ -372,7 +459,11 @@ fn json_schema_rejects_known_defects() {
             missed.push(format!("{}: per-resource validation accepted it", m.0));
         }
     }
-    assert!(missed.is_empty(), "STU3 schema failed negative controls:\n{}", missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "STU3 schema failed negative controls:\n{}",
+        missed.join("\n")
+    );
 }
 
 /// The per-resource walk must name the broken resource, not only the bundle.
@@ -380,11 +471,16 @@ fn json_schema_rejects_known_defects() {
 fn json_schema_per_resource_errors_point_at_the_resource() {
     let (_, each) = schema_errors(&mutated(&control_base(), &SET_GENDER_F));
     assert!(
-        each.iter().any(|e| e.contains("(Patient)") && e.contains("/gender")),
+        each.iter()
+            .any(|e| e.contains("(Patient)") && e.contains("/gender")),
         "expected a Patient /gender error, got {each:?}"
     );
     let (_, each) = schema_errors(&mutated(&control_base(), &PRACTICIONER));
-    assert!(each.iter().any(|e| e.contains("unknown STU3 resourceType \"Practicioner\"")), "got {each:?}");
+    assert!(
+        each.iter()
+            .any(|e| e.contains("unknown STU3 resourceType \"Practicioner\"")),
+        "got {each:?}"
+    );
 }
 
 /// Defects fhir-model is known to catch (A.2, column V4).
@@ -417,7 +513,10 @@ fn fhir_model_rejects_known_defects() {
             missed.push(m.0);
         }
     }
-    assert!(missed.is_empty(), "fhir-model accepted defective bundles: {missed:?}");
+    assert!(
+        missed.is_empty(),
+        "fhir-model accepted defective bundles: {missed:?}"
+    );
 }
 
 /// The blind spots that justify running both checkers (A.2): if one of
@@ -435,8 +534,15 @@ fn known_blind_spots_are_covered_by_the_other_checker() {
     for mt in [BIRTHDATE_SLASHES, COMPOSITION_STATUS_MISSING] {
         let m = mutated(&base, &mt);
         let (w, e) = schema_errors(&m);
-        assert!(w.is_empty() && e.is_empty(), "{}: schema now catches it: {w:?} {e:?}", mt.0);
-        assert!(!fhir_model_errors(&serde_json::to_vec(&m).expect("serialise")).is_empty(), "{}", mt.0);
+        assert!(
+            w.is_empty() && e.is_empty(),
+            "{}: schema now catches it: {w:?} {e:?}",
+            mt.0
+        );
+        assert!(
+            !fhir_model_errors(&serde_json::to_vec(&m).expect("serialise")).is_empty(),
+            "{}",
+            mt.0
+        );
     }
 }
-

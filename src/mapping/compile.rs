@@ -247,7 +247,9 @@ pub struct MapSet {
 impl MapSet {
     /// The map converting `kind`, if any.
     pub fn for_kind(&self, kind: &str) -> Option<&Plan> {
-        self.maps.iter().find(|m| m.applies_to.iter().any(|k| k == kind))
+        self.maps
+            .iter()
+            .find(|m| m.applies_to.iter().any(|k| k == kind))
     }
 }
 
@@ -278,7 +280,10 @@ pub fn compile(sources: &[Source]) -> Result<MapSet, CompileError> {
             .to_string();
         let t = Table::parse(&stem, &s.text).map_err(|e| CompileError {
             file: s.name.clone(),
-            loc: Loc { line: e.line as u32, col: e.col as u32 },
+            loc: Loc {
+                line: e.line as u32,
+                col: e.col as u32,
+            },
             message: e.message,
         })?;
         tables.insert(stem, t);
@@ -321,7 +326,11 @@ pub fn compile(sources: &[Source]) -> Result<MapSet, CompileError> {
 }
 
 fn err(file: &str, loc: Loc, msg: impl Into<String>) -> CompileError {
-    CompileError { file: file.into(), loc, message: msg.into() }
+    CompileError {
+        file: file.into(),
+        loc,
+        message: msg.into(),
+    }
 }
 
 fn toc_type(tables: &HashMap<String, Table>, key: &str) -> Option<TocType> {
@@ -348,7 +357,9 @@ fn slices_for(src: &[Source], toc: &str) -> Vec<SliceDef> {
                 continue;
             }
             let c: Vec<&str> = line.split('\t').collect();
-            let Some((t, key)) = c[0].split_once(':') else { continue };
+            let Some((t, key)) = c[0].split_once(':') else {
+                continue;
+            };
             if c.len() >= 6 && t == toc {
                 out.push(SliceDef {
                     key: key.into(),
@@ -378,7 +389,12 @@ fn compile_map(
     sources: &[Source],
 ) -> Result<Plan, CompileError> {
     let ls = lines(file, src)?;
-    let mut cx = Ctx { file, ns: Ns(Vec::new()), tables, keys: HashSet::new() };
+    let mut cx = Ctx {
+        file,
+        ns: Ns(Vec::new()),
+        tables,
+        keys: HashSet::new(),
+    };
     let mut name = None;
     let mut applies = Vec::new();
     let mut toc: Option<TocType> = None;
@@ -406,12 +422,20 @@ fn compile_map(
     while i < ls.len() {
         let l = &ls[i];
         if l.indent != 0 {
-            return Err(err(file, l.loc, "unexpected indentation: this line does not belong to a block"));
+            return Err(err(
+                file,
+                l.loc,
+                "unexpected indentation: this line does not belong to a block",
+            ));
         }
         let mut c = Cursor::new(file, l.text, l.loc);
         let (body_start, body_end) = block_range(&ls, i);
         if c.eat_kw("map") {
-            name = Some(c.word().ok_or_else(|| c.err("expected a map name"))?.to_string());
+            name = Some(
+                c.word()
+                    .ok_or_else(|| c.err("expected a map name"))?
+                    .to_string(),
+            );
         } else if c.eat_kw("applies-to") {
             while let Some(w) = c.word() {
                 if !w.contains('/') {
@@ -420,14 +444,31 @@ fn compile_map(
                 applies.push(w.to_string());
             }
         } else if c.eat_kw("toc") {
-            let at = { c.ws(); c.loc() };
-            let k = c.word().ok_or_else(|| c.err("expected EDIS, MH, ECD or OPL"))?;
-            toc = Some(toc_type(tables, k).ok_or_else(|| err(file, at, format!("unknown ToC type '{k}' (toc-types.tsv has EDIS, MH, ECD, OPL)")))?);
+            let at = {
+                c.ws();
+                c.loc()
+            };
+            let k = c
+                .word()
+                .ok_or_else(|| c.err("expected EDIS, MH, ECD or OPL"))?;
+            toc = Some(toc_type(tables, k).ok_or_else(|| {
+                err(
+                    file,
+                    at,
+                    format!("unknown ToC type '{k}' (toc-types.tsv has EDIS, MH, ECD, OPL)"),
+                )
+            })?);
             slices = slices_for(sources, k);
         } else if c.eat_kw("namespace") {
-            let p = c.word().ok_or_else(|| c.err("expected a prefix"))?.to_string();
+            let p = c
+                .word()
+                .ok_or_else(|| c.err("expected a prefix"))?
+                .to_string();
             c.expect("=")?;
-            let u = c.word().ok_or_else(|| c.err("expected a namespace URI"))?.to_string();
+            let u = c
+                .word()
+                .ok_or_else(|| c.err("expected a namespace URI"))?
+                .to_string();
             cx.ns.0.push((p, u));
         } else if c.eat_kw("resource") || c.eat_kw("outer") {
             let outer = l.text.starts_with("outer");
@@ -440,24 +481,51 @@ fn compile_map(
             let r = compile_resource(&mut cx, &mut c, outer, &ls[body_start..body_end])?;
             resources.push(r);
         } else if c.eat_kw("sections") {
-            let toc = toc.as_ref().ok_or_else(|| c.err("'toc' must come before 'sections'"))?;
-            sections = Some(compile_sections(&cx, &mut c, &ls[body_start..body_end], toc, &slices)?);
+            let toc = toc
+                .as_ref()
+                .ok_or_else(|| c.err("'toc' must come before 'sections'"))?;
+            sections = Some(compile_sections(
+                &cx,
+                &mut c,
+                &ls[body_start..body_end],
+                toc,
+                &slices,
+            )?);
         } else if c.eat_kw("section") {
             if toc.is_none() {
                 return Err(c.err("'toc' must come before 'section'"));
             }
-            section_defs.push(compile_section_def(&cx, &mut c, &ls[body_start..body_end], &slices)?);
+            section_defs.push(compile_section_def(
+                &cx,
+                &mut c,
+                &ls[body_start..body_end],
+                &slices,
+            )?);
         } else {
             return Err(c.err("expected one of: map, applies-to, toc, namespace, resource, outer resource, sections, section"));
         }
         i = body_end;
     }
-    let toc = toc.ok_or_else(|| err(file, Loc { line: 1, col: 1 }, "missing 'toc EDIS|MH|ECD|OPL'"))?;
+    let toc = toc.ok_or_else(|| {
+        err(
+            file,
+            Loc { line: 1, col: 1 },
+            "missing 'toc EDIS|MH|ECD|OPL'",
+        )
+    })?;
     if !resources.iter().any(|r| r.ty == "Composition" && !r.outer) {
-        return Err(err(file, Loc { line: 1, col: 1 }, "a map must declare 'resource Composition <key>'"));
+        return Err(err(
+            file,
+            Loc { line: 1, col: 1 },
+            "a map must declare 'resource Composition <key>'",
+        ));
     }
     if !resources.iter().any(|r| r.ty == "MessageHeader" && r.outer) {
-        return Err(err(file, Loc { line: 1, col: 1 }, "a map must declare 'outer resource MessageHeader <key>'"));
+        return Err(err(
+            file,
+            Loc { line: 1, col: 1 },
+            "a map must declare 'outer resource MessageHeader <key>'",
+        ));
     }
     Ok(Plan {
         file: file.into(),
@@ -531,15 +599,30 @@ fn parse_guard(cx: &Ctx, c: &mut Cursor) -> Result<Option<Guard>, CompileError> 
     Ok(Some(Guard { positive, expr: e }))
 }
 
-fn compile_resource(cx: &mut Ctx, c: &mut Cursor, outer: bool, body: &[Line]) -> Result<ResPlan, CompileError> {
+fn compile_resource(
+    cx: &mut Ctx,
+    c: &mut Cursor,
+    outer: bool,
+    body: &[Line],
+) -> Result<ResPlan, CompileError> {
     let loc = c.loc();
     c.ws();
     let tloc = c.loc();
-    let ty = c.word().ok_or_else(|| c.err("expected a resource type"))?.to_string();
+    let ty = c
+        .word()
+        .ok_or_else(|| c.err("expected a resource type"))?
+        .to_string();
     if !defs().is_resource(&ty) {
-        return Err(err(cx.file, tloc, format!("'{ty}' is not a FHIR STU3 resource type")));
+        return Err(err(
+            cx.file,
+            tloc,
+            format!("'{ty}' is not a FHIR STU3 resource type"),
+        ));
     }
-    let key = c.word().ok_or_else(|| c.err("expected a key for this resource"))?.to_string();
+    let key = c
+        .word()
+        .ok_or_else(|| c.err("expected a key for this resource"))?
+        .to_string();
     let mode = parse_mode(cx, c)?;
     let guard = parse_guard(cx, c)?;
     if !c.at_end() {
@@ -551,7 +634,11 @@ fn compile_resource(cx: &mut Ctx, c: &mut Cursor, outer: bool, body: &[Line]) ->
     for l in body {
         let mut lc = Cursor::new(cx.file, l.text, l.loc);
         if l.indent == body[0].indent && lc.eat_kw("profile") {
-            profile = Some(lc.word().ok_or_else(|| lc.err("expected a profile URL"))?.to_string());
+            profile = Some(
+                lc.word()
+                    .ok_or_else(|| lc.err("expected a profile URL"))?
+                    .to_string(),
+            );
         } else if l.indent == body[0].indent && lc.eat_kw("identity") {
             let e = expr::parse(&mut lc, &cx.ns)?;
             check_expr(cx, &e)?;
@@ -561,7 +648,17 @@ fn compile_resource(cx: &mut Ctx, c: &mut Cursor, outer: bool, body: &[Line]) ->
         }
     }
     let body = compile_stmts(cx, &stmts_lines, &ty)?;
-    Ok(ResPlan { ty, key, outer, mode, guard, profile, identity, body, loc })
+    Ok(ResPlan {
+        ty,
+        key,
+        outer,
+        mode,
+        guard,
+        profile,
+        identity,
+        body,
+        loc,
+    })
 }
 
 fn compile_stmts(cx: &Ctx, ls: &[Line], owner: &str) -> Result<Vec<Stmt>, CompileError> {
@@ -582,7 +679,11 @@ fn compile_stmts(cx: &Ctx, ls: &[Line], owner: &str) -> Result<Vec<Stmt>, Compil
         c.ws();
         if c.eat("=") {
             if bs != be {
-                return Err(err(cx.file, ls[bs].loc, "an assignment has no indented body"));
+                return Err(err(
+                    cx.file,
+                    ls[bs].loc,
+                    "an assignment has no indented body",
+                ));
             }
             let last = target.last().map(|s| s.ty.clone()).unwrap_or_default();
             if !defs().is_primitive(&last) {
@@ -597,7 +698,11 @@ fn compile_stmts(cx: &Ctx, ls: &[Line], owner: &str) -> Result<Vec<Stmt>, Compil
             if !c.at_end() {
                 return Err(c.err("unexpected text after the expression"));
             }
-            out.push(Stmt::Assign { target, expr: e, loc: l.loc });
+            out.push(Stmt::Assign {
+                target,
+                expr: e,
+                loc: l.loc,
+            });
         } else {
             let mode = parse_mode(cx, &mut c)?;
             let guard = parse_guard(cx, &mut c)?;
@@ -606,13 +711,26 @@ fn compile_stmts(cx: &Ctx, ls: &[Line], owner: &str) -> Result<Vec<Stmt>, Compil
             }
             let last = target.last().map(|s| s.ty.clone()).unwrap_or_default();
             if defs().is_primitive(&last) {
-                return Err(err(cx.file, l.loc, format!("'{}' is a primitive ({last}): use '= value'", target_text(&target))));
+                return Err(err(
+                    cx.file,
+                    l.loc,
+                    format!(
+                        "'{}' is a primitive ({last}): use '= value'",
+                        target_text(&target)
+                    ),
+                ));
             }
             if bs == be {
                 return Err(err(cx.file, l.loc, "a block needs an indented body"));
             }
             let body = compile_stmts(cx, &ls[bs..be], &last)?;
-            out.push(Stmt::Block { target, mode, guard, body, loc: l.loc });
+            out.push(Stmt::Block {
+                target,
+                mode,
+                guard,
+                body,
+                loc: l.loc,
+            });
         }
         i = be;
     }
@@ -620,7 +738,10 @@ fn compile_stmts(cx: &Ctx, ls: &[Line], owner: &str) -> Result<Vec<Stmt>, Compil
 }
 
 fn target_text(t: &[Seg]) -> String {
-    t.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".")
+    t.iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn parse_target(cx: &Ctx, c: &mut Cursor, owner: &str) -> Result<Vec<Seg>, CompileError> {
@@ -630,7 +751,9 @@ fn parse_target(cx: &Ctx, c: &mut Cursor, owner: &str) -> Result<Vec<Seg>, Compi
     loop {
         let at = c.loc();
         let r = c.rest();
-        let end = r.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).unwrap_or(r.len());
+        let end = r
+            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+            .unwrap_or(r.len());
         if end == 0 {
             return Err(c.err("expected a FHIR element name"));
         }
@@ -638,10 +761,22 @@ fn parse_target(cx: &Ctx, c: &mut Cursor, owner: &str) -> Result<Vec<Seg>, Compi
         c.pos += end;
         if let Some(base) = name.strip_prefix('_') {
             // `_x`: the JSON object carrying id/extension of primitive x.
-            let e = d.element(&cur, base).filter(|e| e.types.first().is_some_and(|t| d.is_primitive(t))).ok_or_else(|| {
-                err(cx.file, at, format!("'{name}' needs '{base}' to be a primitive element of {cur}"))
-            })?;
-            segs.push(Seg { name: name.into(), order: e.order as i32 * 2 + 1, many: e.max_many, ty: "Element".into() });
+            let e = d
+                .element(&cur, base)
+                .filter(|e| e.types.first().is_some_and(|t| d.is_primitive(t)))
+                .ok_or_else(|| {
+                    err(
+                        cx.file,
+                        at,
+                        format!("'{name}' needs '{base}' to be a primitive element of {cur}"),
+                    )
+                })?;
+            segs.push(Seg {
+                name: name.into(),
+                order: e.order as i32 * 2 + 1,
+                many: e.max_many,
+                ty: "Element".into(),
+            });
             cur = "Element".into();
             if !c.eat(".") {
                 break;
@@ -650,15 +785,34 @@ fn parse_target(cx: &Ctx, c: &mut Cursor, owner: &str) -> Result<Vec<Seg>, Compi
         }
         let e = d.element(&cur, name).ok_or_else(|| {
             let known: Vec<&str> = d.elements(&cur).iter().map(|e| e.name).collect();
-            let hint = closest(name, &known).map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
-            err(cx.file, at, format!("'{name}' is not an element of {cur} in FHIR STU3{hint}"))
+            let hint = closest(name, &known)
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            err(
+                cx.file,
+                at,
+                format!("'{name}' is not an element of {cur} in FHIR STU3{hint}"),
+            )
         })?;
         if e.max_zero {
-            return Err(err(cx.file, at, format!("{cur}.{name} is prohibited (max 0)")));
+            return Err(err(
+                cx.file,
+                at,
+                format!("{cur}.{name} is prohibited (max 0)"),
+            ));
         }
         let ty = e.types.first().copied().unwrap_or("Element").to_string();
-        let order = if cur == "Extension" && name == "url" { -1 } else { e.order as i32 * 2 };
-        segs.push(Seg { name: name.into(), order, many: e.max_many, ty: ty.clone() });
+        let order = if cur == "Extension" && name == "url" {
+            -1
+        } else {
+            e.order as i32 * 2
+        };
+        segs.push(Seg {
+            name: name.into(),
+            order,
+            many: e.max_many,
+            ty: ty.clone(),
+        });
         cur = ty;
         if !c.eat(".") {
             break;
@@ -684,7 +838,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -769,17 +925,36 @@ fn slice_check(cx: &Ctx, slices: &[SliceDef], key: &str, loc: Loc) -> Result<(),
         Ok(())
     } else {
         let known: Vec<&str> = slices.iter().map(|s| s.key.as_str()).collect();
-        Err(err(cx.file, loc, format!("'{key}' is not a section slice of this ToC type; slices: {}", known.join(" "))))
+        Err(err(
+            cx.file,
+            loc,
+            format!(
+                "'{key}' is not a section slice of this ToC type; slices: {}",
+                known.join(" ")
+            ),
+        ))
     }
 }
 
 fn title_regex(cx: &Ctx, c: &mut Cursor) -> Result<Regex, CompileError> {
-    let at = { c.ws(); c.loc() };
-    let s = c.string()?.ok_or_else(|| c.err("expected a quoted title pattern"))?;
-    Regex::new(&format!("^(?:{s})$")).map_err(|e| err(cx.file, at, format!("bad title pattern: {e}")))
+    let at = {
+        c.ws();
+        c.loc()
+    };
+    let s = c
+        .string()?
+        .ok_or_else(|| c.err("expected a quoted title pattern"))?;
+    Regex::new(&format!("^(?:{s})$"))
+        .map_err(|e| err(cx.file, at, format!("bad title pattern: {e}")))
 }
 
-fn compile_sections(cx: &Ctx, c: &mut Cursor, body: &[Line], toc: &TocType, slices: &[SliceDef]) -> Result<SectionRules, CompileError> {
+fn compile_sections(
+    cx: &Ctx,
+    c: &mut Cursor,
+    body: &[Line],
+    toc: &TocType,
+    slices: &[SliceDef],
+) -> Result<SectionRules, CompileError> {
     c.ws();
     let from = if c.eat_kw("from") {
         c.ws();
@@ -796,9 +971,17 @@ fn compile_sections(cx: &Ctx, c: &mut Cursor, body: &[Line], toc: &TocType, slic
         if c.eat_kw("route") {
             c.ws();
             let m = if c.eat_kw("code") {
-                Matcher::Code(c.word().ok_or_else(|| c.err("expected a code"))?.to_string())
+                Matcher::Code(
+                    c.word()
+                        .ok_or_else(|| c.err("expected a code"))?
+                        .to_string(),
+                )
             } else if c.eat_kw("template") {
-                Matcher::Template(c.word().ok_or_else(|| c.err("expected a template id"))?.to_string())
+                Matcher::Template(
+                    c.word()
+                        .ok_or_else(|| c.err("expected a template id"))?
+                        .to_string(),
+                )
             } else if c.eat_kw("title") {
                 Matcher::Title(title_regex(cx, &mut c)?, false)
             } else if c.eat_kw("top-title") {
@@ -809,7 +992,10 @@ fn compile_sections(cx: &Ctx, c: &mut Cursor, body: &[Line], toc: &TocType, slic
             c.expect("->")?;
             c.ws();
             let at = c.loc();
-            let s = c.word().ok_or_else(|| c.err("expected a slice key"))?.to_string();
+            let s = c
+                .word()
+                .ok_or_else(|| c.err("expected a slice key"))?
+                .to_string();
             slice_check(cx, slices, &s, at)?;
             routes.push(Route { m, slice: s });
         } else if c.eat_kw("container") {
@@ -827,7 +1013,10 @@ fn compile_sections(cx: &Ctx, c: &mut Cursor, body: &[Line], toc: &TocType, slic
         } else if c.eat_kw("catch-all") {
             c.ws();
             let at = c.loc();
-            catch_all = c.word().ok_or_else(|| c.err("expected a slice key"))?.to_string();
+            catch_all = c
+                .word()
+                .ok_or_else(|| c.err("expected a slice key"))?
+                .to_string();
             slice_check(cx, slices, &catch_all, at)?;
         } else {
             return Err(c.err("expected route, container, drop or catch-all"));
@@ -836,39 +1025,76 @@ fn compile_sections(cx: &Ctx, c: &mut Cursor, body: &[Line], toc: &TocType, slic
             return Err(c.err("unexpected text at end of line"));
         }
     }
-    Ok(SectionRules { from, routes, containers, drops, catch_all })
+    Ok(SectionRules {
+        from,
+        routes,
+        containers,
+        drops,
+        catch_all,
+    })
 }
 
-fn compile_section_def(cx: &Ctx, c: &mut Cursor, body: &[Line], slices: &[SliceDef]) -> Result<SectionDef, CompileError> {
+fn compile_section_def(
+    cx: &Ctx,
+    c: &mut Cursor,
+    body: &[Line],
+    slices: &[SliceDef],
+) -> Result<SectionDef, CompileError> {
     let loc = c.loc();
     c.ws();
     let at = c.loc();
-    let slice = c.word().ok_or_else(|| c.err("expected a slice key"))?.to_string();
+    let slice = c
+        .word()
+        .ok_or_else(|| c.err("expected a slice key"))?
+        .to_string();
     slice_check(cx, slices, &slice, at)?;
     let mut only_if = None;
     c.ws();
     if c.eat_kw("if") {
         c.ws();
         let at = c.loc();
-        let k = c.word().ok_or_else(|| c.err("expected a resource key"))?.to_string();
+        let k = c
+            .word()
+            .ok_or_else(|| c.err("expected a resource key"))?
+            .to_string();
         if !cx.keys.contains(&k) {
-            return Err(err(cx.file, at, format!("no resource is declared with key '{k}'")));
+            return Err(err(
+                cx.file,
+                at,
+                format!("no resource is declared with key '{k}'"),
+            ));
         }
         only_if = Some(k);
     }
-    let mut def = SectionDef { slice, only_if, entries: Vec::new(), rows: Vec::new(), empty_text: None, loc };
+    let mut def = SectionDef {
+        slice,
+        only_if,
+        entries: Vec::new(),
+        rows: Vec::new(),
+        empty_text: None,
+        loc,
+    };
     for l in body {
         let mut c = Cursor::new(cx.file, l.text, l.loc);
         if c.eat_kw("entry") {
             c.ws();
             let at = c.loc();
-            let k = c.word().ok_or_else(|| c.err("expected a resource key"))?.to_string();
+            let k = c
+                .word()
+                .ok_or_else(|| c.err("expected a resource key"))?
+                .to_string();
             if !cx.keys.contains(&k) {
-                return Err(err(cx.file, at, format!("no resource is declared with key '{k}'")));
+                return Err(err(
+                    cx.file,
+                    at,
+                    format!("no resource is declared with key '{k}'"),
+                ));
             }
             def.entries.push(k);
         } else if c.eat_kw("row") {
-            let label = c.string()?.ok_or_else(|| c.err("expected a quoted row label"))?;
+            let label = c
+                .string()?
+                .ok_or_else(|| c.err("expected a quoted row label"))?;
             c.expect("=")?;
             let e = expr::parse(&mut c, &cx.ns)?;
             check_expr(cx, &e)?;

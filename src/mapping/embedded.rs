@@ -35,7 +35,10 @@ pub const FILES: &[(&str, &str)] = embed!(
 pub fn sources() -> Vec<Source> {
     FILES
         .iter()
-        .map(|(n, t)| Source { name: (*n).to_string(), text: (*t).to_string() })
+        .map(|(n, t)| Source {
+            name: (*n).to_string(),
+            text: (*t).to_string(),
+        })
         .collect()
 }
 
@@ -47,12 +50,22 @@ pub fn read_dir(dir: &Path) -> std::io::Result<Vec<Source>> {
         let p = e.path();
         let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
         if e.file_type().is_file() && (ext == "map" || ext == "tsv") {
-            let name = p.strip_prefix(dir).unwrap_or(p).to_string_lossy().replace('\\', "/");
-            out.push(Source { name, text: std::fs::read_to_string(p)? });
+            let name = p
+                .strip_prefix(dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push(Source {
+                name,
+                text: std::fs::read_to_string(p)?,
+            });
         }
     }
     if !out.iter().any(|s| s.name.ends_with(".map")) {
-        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no .map files in the mappings folder"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no .map files in the mappings folder",
+        ));
     }
     Ok(out)
 }

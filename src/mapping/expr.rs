@@ -127,11 +127,40 @@ impl Func {
 
     /// Names of all functions (for error messages and docs).
     pub const NAMES: &'static [&'static str] = &[
-        "date", "dateTime", "instant", "lookup", "join", "concat", "first", "upper", "lower", "ref",
-        "refs", "uuid", "if", "default", "nhs-number", "postcode", "telecom-system",
-        "telecom-value", "telecom-use", "gender", "name-use", "address-use", "address-type",
-        "oid-system", "code-system", "xhtml", "config", "one", "dmd", "toc", "document-id",
-        "ref-text", "midnight", "not",
+        "date",
+        "dateTime",
+        "instant",
+        "lookup",
+        "join",
+        "concat",
+        "first",
+        "upper",
+        "lower",
+        "ref",
+        "refs",
+        "uuid",
+        "if",
+        "default",
+        "nhs-number",
+        "postcode",
+        "telecom-system",
+        "telecom-value",
+        "telecom-use",
+        "gender",
+        "name-use",
+        "address-use",
+        "address-type",
+        "oid-system",
+        "code-system",
+        "xhtml",
+        "config",
+        "one",
+        "dmd",
+        "toc",
+        "document-id",
+        "ref-text",
+        "midnight",
+        "not",
     ];
 }
 
@@ -166,7 +195,11 @@ pub fn parse(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Expr, CompileError> 
             break;
         }
     }
-    Ok(if v.len() == 1 { v.remove(0) } else { Expr::Union(v) })
+    Ok(if v.len() == 1 {
+        v.remove(0)
+    } else {
+        Expr::Union(v)
+    })
 }
 
 fn parse_one(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Expr, CompileError> {
@@ -188,7 +221,9 @@ fn parse_one(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Expr, CompileError> 
         return Ok(Expr::Name(r[..end].to_string(), at));
     }
     let save = c.pos;
-    let name = c.ident().ok_or_else(|| c.err("expected a value: \"literal\", a source path (hl7:…, @attr), $ or a function call"))?;
+    let name = c.ident().ok_or_else(|| {
+        c.err("expected a value: \"literal\", a source path (hl7:…, @attr), $ or a function call")
+    })?;
     if !c.rest().starts_with('(') {
         // A bare name is only meaningful as a function argument (table or
         // resource key); the caller checks where it is allowed.
@@ -198,7 +233,10 @@ fn parse_one(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Expr, CompileError> 
     let (f, min, max) = Func::by_name(name).ok_or_else(|| CompileError {
         file: c.file.into(),
         loc: at,
-        message: format!("unknown function '{name}'; known functions: {}", Func::NAMES.join(", ")),
+        message: format!(
+            "unknown function '{name}'; known functions: {}",
+            Func::NAMES.join(", ")
+        ),
     })?;
     c.pos += 1;
     let mut args = Vec::new();
@@ -221,7 +259,10 @@ fn parse_one(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Expr, CompileError> 
             message: if min == max {
                 format!("{name}() takes {min} argument(s), got {}", args.len())
             } else {
-                format!("{name}() takes {min} to {max} arguments, got {}", args.len())
+                format!(
+                    "{name}() takes {min} to {max} arguments, got {}",
+                    args.len()
+                )
             },
         });
     }
@@ -295,7 +336,10 @@ impl Env<'_, '_> {
     }
 
     fn warn(&mut self, rule: &str, message: String) {
-        self.findings.push(Finding { rule: rule.into(), message });
+        self.findings.push(Finding {
+            rule: rule.into(),
+            message,
+        });
     }
 
     fn loc_of(&self, v: &Val) -> String {
@@ -352,7 +396,14 @@ fn name_of(e: &Expr) -> &str {
     }
 }
 
-fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>, out: &mut Vec<Val>) {
+fn call(
+    f: Func,
+    args: &[Expr],
+    env: &mut Env,
+    ctx: NodeId,
+    dollar: Option<&Val>,
+    out: &mut Vec<Val>,
+) {
     use crate::convert::ts;
     match f {
         Func::Date | Func::DateTime | Func::Instant => {
@@ -364,27 +415,33 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
                             Func::DateTime => Some(parsed.to_date_time()),
                             _ => parsed.to_instant(),
                         };
-                        match r {
-                            Some((s, adj)) => {
-                                if let Some(a) = adj {
-                                    let at = env.loc_of(&v);
-                                    env.warn(a.rule(), format!("local time adjusted for a clock change{at}"));
-                                }
-                                out.push(Val::Str(s));
+                        if let Some((s, adj)) = r {
+                            if let Some(a) = adj {
+                                let at = env.loc_of(&v);
+                                env.warn(
+                                    a.rule(),
+                                    format!("local time adjusted for a clock change{at}"),
+                                );
                             }
-                            None => {}
+                            out.push(Val::Str(s));
                         }
                     }
                     Err(e) => {
                         let at = env.loc_of(&v);
-                        env.warn("invalid-timestamp", format!("timestamp not usable ({}){at}; field omitted", e.rule()));
+                        env.warn(
+                            "invalid-timestamp",
+                            format!("timestamp not usable ({}){at}; field omitted", e.rule()),
+                        );
                     }
                 }
             }
         }
         Func::Lookup => {
             let table = name_of(&args[0]).to_string();
-            let col = args.get(2).map(|c| name_of(c).parse::<usize>().unwrap_or(1)).unwrap_or(1);
+            let col = args
+                .get(2)
+                .map(|c| name_of(c).parse::<usize>().unwrap_or(1))
+                .unwrap_or(1);
             for (t, _) in texts(&args[1], env, ctx, dollar) {
                 if let Some(row) = env.tables.get(&table).and_then(|tb| tb.get(&t)) {
                     if let Some(v) = row.get(col.saturating_sub(1)) {
@@ -400,7 +457,9 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
                 // The separator is taken verbatim (a space must stay a space).
                 let s = match &args[0] {
                     Expr::Lit(l) => l.clone(),
-                    other => first_text(other, env, ctx, dollar).map(|x| x.0).unwrap_or_default(),
+                    other => first_text(other, env, ctx, dollar)
+                        .map(|x| x.0)
+                        .unwrap_or_default(),
                 };
                 (s, &args[1..])
             } else {
@@ -430,7 +489,11 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
         }
         Func::Upper | Func::Lower => {
             for (t, _) in texts(&args[0], env, ctx, dollar) {
-                out.push(Val::Str(if f == Func::Upper { t.to_uppercase() } else { t.to_lowercase() }));
+                out.push(Val::Str(if f == Func::Upper {
+                    t.to_uppercase()
+                } else {
+                    t.to_lowercase()
+                }));
             }
         }
         Func::Ref | Func::Refs => {
@@ -449,7 +512,9 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
                     let ctxs = env.ctx_ids.get(key);
                     let pick = ctxs
                         .and_then(|c| c.iter().position(|&n| n == ctx))
-                        .or_else(|| ctxs.and_then(|c| c.iter().position(|&n| related(env.doc, n, ctx))))
+                        .or_else(|| {
+                            ctxs.and_then(|c| c.iter().position(|&n| related(env.doc, n, ctx)))
+                        })
                         .unwrap_or(0);
                     if let Some(id) = ids.get(pick) {
                         out.push(Val::Str(format!("urn:uuid:{id}")));
@@ -462,7 +527,9 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
                 if uuid::Uuid::parse_str(&t).is_ok() && t.len() == 36 {
                     out.push(Val::Str(t.to_lowercase()));
                 } else {
-                    out.push(Val::Str(uuid::Uuid::new_v5(&env.uuid_ns, t.as_bytes()).to_string()));
+                    out.push(Val::Str(
+                        uuid::Uuid::new_v5(&env.uuid_ns, t.as_bytes()).to_string(),
+                    ));
                 }
             }
         }
@@ -489,7 +556,12 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 if !crate::convert::nhs::nhs_number_valid(&t) {
                     let at = env.loc_of(&v);
-                    env.warn("nhs-number-invalid", format!("NHS number fails the length or Modulus 11 check{at}; kept as written"));
+                    env.warn(
+                        "nhs-number-invalid",
+                        format!(
+                            "NHS number fails the length or Modulus 11 check{at}; kept as written"
+                        ),
+                    );
                 }
                 out.push(Val::Str(t));
             }
@@ -499,7 +571,10 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
                 let (p, ok) = crate::convert::nhs::normalise_postcode(&t);
                 if !ok {
                     let at = env.loc_of(&v);
-                    env.warn("postcode-invalid", format!("postcode does not match the UK pattern{at}; kept verbatim"));
+                    env.warn(
+                        "postcode-invalid",
+                        format!("postcode does not match the UK pattern{at}; kept verbatim"),
+                    );
                 }
                 out.push(Val::Str(p));
             }
@@ -507,7 +582,11 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
         Func::TelecomSystem | Func::TelecomValue => {
             for (t, _) in texts(&args[0], env, ctx, dollar) {
                 if let Some(tc) = crate::convert::text::telecom(&t, None) {
-                    out.push(Val::Str(if f == Func::TelecomSystem { tc.system.to_string() } else { tc.value }));
+                    out.push(Val::Str(if f == Func::TelecomSystem {
+                        tc.system.to_string()
+                    } else {
+                        tc.value
+                    }));
                 }
             }
         }
@@ -522,7 +601,8 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
         }
         Func::Gender => {
             for (t, _) in texts(&args[0], env, ctx, dollar) {
-                let g = crate::convert::text::gender_from_nhs_sex(&t).or_else(|| crate::convert::text::gender_from_hl7(&t));
+                let g = crate::convert::text::gender_from_nhs_sex(&t)
+                    .or_else(|| crate::convert::text::gender_from_hl7(&t));
                 if let Some(g) = g {
                     out.push(Val::Str(g.to_string()));
                 }
@@ -537,18 +617,28 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
         Func::AddressUse | Func::AddressType => {
             let v = first_text(&args[0], env, ctx, dollar).map(|x| x.0);
             let au = crate::convert::text::address_use(v.as_deref());
-            let r = if f == Func::AddressUse { au.use_ } else { au.type_ };
+            let r = if f == Func::AddressUse {
+                au.use_
+            } else {
+                au.type_
+            };
             if let Some(u) = r {
                 out.push(Val::Str(u.to_string()));
             }
         }
         Func::OidSystem | Func::CodeSystem => {
-            let table = if f == Func::OidSystem { "identifier-roots" } else { "code-systems" };
+            let table = if f == Func::OidSystem {
+                "identifier-roots"
+            } else {
+                "code-systems"
+            };
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 // Context: the local name of the identifier element's parent
                 // (e.g. 2.16.840.1.113883.2.1.3.2.4.18.24/patientRole).
                 let parent = match v {
-                    Val::Item(Item::Attr(n, _)) | Val::Item(Item::Node(n)) => env.doc.parent(n).map(|p| env.doc.local(p).to_string()),
+                    Val::Item(Item::Attr(n, _)) | Val::Item(Item::Node(n)) => {
+                        env.doc.parent(n).map(|p| env.doc.local(p).to_string())
+                    }
                     _ => None,
                 };
                 let tb = env.tables.get(table);
@@ -585,12 +675,19 @@ fn call(f: Func, args: &[Expr], env: &mut Env, ctx: NodeId, dollar: Option<&Val>
                 }
             }
             if !body.trim().is_empty() {
-                out.push(Val::Str(format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>")));
+                out.push(Val::Str(format!(
+                    "<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>"
+                )));
             }
         }
         Func::Config => {
             let key = name_of(&args[0]).to_string();
-            if let Some(v) = env.tables.get("deployment").and_then(|t| t.get(&key)).and_then(|r| r.first()) {
+            if let Some(v) = env
+                .tables
+                .get("deployment")
+                .and_then(|t| t.get(&key))
+                .and_then(|r| r.first())
+            {
                 if !v.is_empty() {
                     out.push(Val::Str(v.clone()));
                 }
@@ -650,7 +747,8 @@ pub fn find_id(doc: &Document, id: &str) -> Option<NodeId> {
     if id.is_empty() {
         return None;
     }
-    doc.descendant_elements(doc.root()).find(|&n| doc.attr(n, "ID") == Some(id))
+    doc.descendant_elements(doc.root())
+        .find(|&n| doc.attr(n, "ID") == Some(id))
 }
 
 fn related(doc: &Document, a: NodeId, b: NodeId) -> bool {

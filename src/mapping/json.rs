@@ -114,6 +114,9 @@ mod tests {
         o.set(9, "active", J::Raw("true".into()));
         o.set(10, "n", J::Raw("1.50".into()));
         let s = serde_json::to_string(&o.into_value()).unwrap();
-        assert_eq!(s, r#"{"resourceType":"Patient","id":"x","active":true,"n":1.50}"#);
+        assert_eq!(
+            s,
+            r#"{"resourceType":"Patient","id":"x","active":true,"n":1.50}"#
+        );
     }
 }

@@ -164,7 +164,11 @@ fn ident<'s>(c: &mut Cursor<'s>) -> Option<&'s str> {
     let r = c.rest();
     let end = r
         .char_indices()
-        .take_while(|&(i, ch)| ch.is_ascii_alphabetic() || ch == '_' || (i > 0 && (ch.is_ascii_digit() || ch == '-' || ch == '.')))
+        .take_while(|&(i, ch)| {
+            ch.is_ascii_alphabetic()
+                || ch == '_'
+                || (i > 0 && (ch.is_ascii_digit() || ch == '-' || ch == '.'))
+        })
         .map(|(i, ch)| i + ch.len_utf8())
         .last()?;
     c.pos += end;
@@ -188,17 +192,23 @@ fn parse_step(c: &mut Cursor, ns: &dyn Namespaces, axis: Axis) -> Result<Step, C
                 .ok_or_else(|| CompileError {
                     file: c.file.into(),
                     loc: at,
-                    message: format!("unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"),
+                    message: format!(
+                        "unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"
+                    ),
                 })?
                 .to_string(),
         };
-        return Ok(Step::Attr { ns: uri, local: local.to_string() });
+        return Ok(Step::Attr {
+            ns: uri,
+            local: local.to_string(),
+        });
     }
     let (nsu, local) = if c.eat("*") {
         (None, None)
     } else {
         let at = c.loc();
-        let (p, local) = qname(c).ok_or_else(|| c.err("expected a path step (prefix:name, *, @attr, . or ..)"))?;
+        let (p, local) = qname(c)
+            .ok_or_else(|| c.err("expected a path step (prefix:name, *, @attr, . or ..)"))?;
         let p = p.ok_or_else(|| CompileError {
             file: c.file.into(),
             loc: at,
@@ -207,7 +217,9 @@ fn parse_step(c: &mut Cursor, ns: &dyn Namespaces, axis: Axis) -> Result<Step, C
         let uri = ns.uri(p).ok_or_else(|| CompileError {
             file: c.file.into(),
             loc: at,
-            message: format!("unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"),
+            message: format!(
+                "unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"
+            ),
         })?;
         (Some(uri.to_string()), Some(local.to_string()))
     };
@@ -217,7 +229,12 @@ fn parse_step(c: &mut Cursor, ns: &dyn Namespaces, axis: Axis) -> Result<Step, C
         c.expect("]")?;
         preds.push(p);
     }
-    Ok(Step::Elem { axis, ns: nsu, local, preds })
+    Ok(Step::Elem {
+        axis,
+        ns: nsu,
+        local,
+        preds,
+    })
 }
 
 fn parse_or(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
@@ -231,7 +248,11 @@ fn parse_or(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
             break;
         }
     }
-    Ok(if v.len() == 1 { v.pop().unwrap_or(Pred::And(vec![])) } else { Pred::Or(v) })
+    Ok(if v.len() == 1 {
+        v.pop().unwrap_or(Pred::And(vec![]))
+    } else {
+        Pred::Or(v)
+    })
 }
 
 fn parse_and(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
@@ -245,7 +266,11 @@ fn parse_and(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> 
             break;
         }
     }
-    Ok(if v.len() == 1 { v.pop().unwrap_or(Pred::And(vec![])) } else { Pred::And(v) })
+    Ok(if v.len() == 1 {
+        v.pop().unwrap_or(Pred::And(vec![]))
+    } else {
+        Pred::And(v)
+    })
 }
 
 fn parse_atom(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError> {
@@ -261,7 +286,9 @@ fn parse_atom(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError>
         c.ws();
         let p = parse(c, ns)?;
         c.expect(",")?;
-        let v = c.string()?.ok_or_else(|| c.err("expected a quoted prefix"))?;
+        let v = c
+            .string()?
+            .ok_or_else(|| c.err("expected a quoted prefix"))?;
         c.expect(")")?;
         return Ok(Pred::StartsWith(p, v));
     }
@@ -290,7 +317,9 @@ fn parse_atom(c: &mut Cursor, ns: &dyn Namespaces) -> Result<Pred, CompileError>
     } else {
         return Ok(Pred::Exists(p));
     };
-    let v = c.string()?.ok_or_else(|| c.err("expected a quoted value after '='"))?;
+    let v = c
+        .string()?
+        .ok_or_else(|| c.err("expected a quoted value after '='"))?;
     Ok(Pred::Cmp(p, neg, v))
 }
 
@@ -319,15 +348,28 @@ impl Path {
         if self.absolute {
             // The virtual document node: its only child is the root.
             match self.steps.first() {
-                Some(Step::Elem { axis: Axis::Descendant, .. }) => {
+                Some(Step::Elem {
+                    axis: Axis::Descendant,
+                    ..
+                }) => {
                     let mut next = Vec::new();
-                    if let Some(Step::Elem { ns, local, preds, .. }) = self.steps.first() {
-                        let all: Vec<NodeId> = std::iter::once(doc.root()).chain(doc.descendant_elements(doc.root()).filter(|&c| matches_name(doc, c, ns, local))).collect();
+                    if let Some(Step::Elem {
+                        ns, local, preds, ..
+                    }) = self.steps.first()
+                    {
+                        let all: Vec<NodeId> = std::iter::once(doc.root())
+                            .chain(
+                                doc.descendant_elements(doc.root())
+                                    .filter(|&c| matches_name(doc, c, ns, local)),
+                            )
+                            .collect();
                         filter_step(doc, &all, ns, local, preds, &mut next);
                     }
                     cur = next.into_iter().map(Item::Node).collect();
                 }
-                Some(Step::Elem { ns, local, preds, .. }) => {
+                Some(Step::Elem {
+                    ns, local, preds, ..
+                }) => {
                     let mut next = Vec::new();
                     filter_step(doc, &[doc.root()], ns, local, preds, &mut next);
                     cur = next.into_iter().map(Item::Node).collect();
@@ -360,10 +402,21 @@ impl Path {
                             }
                         }
                     }
-                    Step::Elem { axis, ns, local, preds } => {
+                    Step::Elem {
+                        axis,
+                        ns,
+                        local,
+                        preds,
+                    } => {
                         let cands: Vec<NodeId> = match axis {
-                            Axis::Child => doc.elements(n).filter(|&c| matches_name(doc, c, ns, local)).collect(),
-                            Axis::Descendant => doc.descendant_elements(n).filter(|&c| matches_name(doc, c, ns, local)).collect(),
+                            Axis::Child => doc
+                                .elements(n)
+                                .filter(|&c| matches_name(doc, c, ns, local))
+                                .collect(),
+                            Axis::Descendant => doc
+                                .descendant_elements(n)
+                                .filter(|&c| matches_name(doc, c, ns, local))
+                                .collect(),
                         };
                         let mut hits = Vec::new();
                         filter_step(doc, &cands, ns, local, preds, &mut hits);
@@ -372,7 +425,15 @@ impl Path {
                 }
             }
             // Keep document order and uniqueness for descendant unions.
-            if next.len() > 1 && matches!(step, Step::Elem { axis: Axis::Descendant, .. } | Step::Parent) {
+            if next.len() > 1
+                && matches!(
+                    step,
+                    Step::Elem {
+                        axis: Axis::Descendant,
+                        ..
+                    } | Step::Parent
+                )
+            {
                 let mut seen = std::collections::HashSet::new();
                 next.retain(|i| seen.insert(*i));
             }
@@ -394,7 +455,8 @@ impl Path {
 
 #[inline]
 fn matches_name(doc: &Document, c: NodeId, ns: &Option<String>, local: &Option<String>) -> bool {
-    local.as_deref().is_none_or(|l| doc.local(c) == l) && ns.as_deref().is_none_or(|u| doc.ns_uri(c) == u)
+    local.as_deref().is_none_or(|l| doc.local(c) == l)
+        && ns.as_deref().is_none_or(|u| doc.ns_uri(c) == u)
 }
 
 fn filter_step(
@@ -444,7 +506,9 @@ fn pred_holds(doc: &Document, p: &Pred, n: NodeId, pos: usize, len: usize) -> bo
         Pred::StartsWith(path, v) => {
             let mut items = Vec::new();
             path.eval(doc, n, &mut items);
-            items.iter().any(|&it| item_text(doc, it).starts_with(v.as_str()))
+            items
+                .iter()
+                .any(|&it| item_text(doc, it).starts_with(v.as_str()))
         }
     }
 }
@@ -478,7 +542,9 @@ mod tests {
         let d = Document::parse(DOC).unwrap();
         let mut v = Vec::new();
         p(path).eval(&d, d.root(), &mut v);
-        v.into_iter().map(|i| item_text(&d, i).into_owned()).collect()
+        v.into_iter()
+            .map(|i| item_text(&d, i).into_owned())
+            .collect()
     }
 
     #[test]
@@ -487,15 +553,27 @@ mod tests {
             texts("hl7:recordTarget/hl7:patientRole/hl7:id[@root='2.16.840.1.113883.2.1.4.1']/@extension"),
             ["9434765919"]
         );
-        assert_eq!(texts("hl7:recordTarget/hl7:patientRole/hl7:id[@root!='L' and @extension]/@root"), ["2.16.840.1.113883.2.1.4.1"]);
-        assert_eq!(texts("hl7:recordTarget/hl7:patientRole/hl7:id[2]/@extension"), ["loc"]);
+        assert_eq!(
+            texts("hl7:recordTarget/hl7:patientRole/hl7:id[@root!='L' and @extension]/@root"),
+            ["2.16.840.1.113883.2.1.4.1"]
+        );
+        assert_eq!(
+            texts("hl7:recordTarget/hl7:patientRole/hl7:id[2]/@extension"),
+            ["loc"]
+        );
     }
 
     #[test]
     fn absolute_descendant_and_prefix_independence() {
-        assert_eq!(texts("/hl7:ClinicalDocument/n:messageType/@extension"), ["POCD"]);
+        assert_eq!(
+            texts("/hl7:ClinicalDocument/n:messageType/@extension"),
+            ["POCD"]
+        );
         assert_eq!(texts("//hl7:section/hl7:title"), ["A", "B c"]);
-        assert_eq!(texts("hl7:component/hl7:section[not(hl7:component)]/hl7:title").len(), 0);
+        assert_eq!(
+            texts("hl7:component/hl7:section[not(hl7:component)]/hl7:title").len(),
+            0
+        );
     }
 
     #[test]

@@ -54,7 +54,12 @@ struct Instance {
 }
 
 /// Convert one document.
-pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: &[u8]) -> Result<Output, RunError> {
+pub fn run(
+    plan: &Plan,
+    tables: &HashMap<String, Table>,
+    doc: &Document,
+    bytes: &[u8],
+) -> Result<Output, RunError> {
     let mut content_hash = [0u8; 16];
     content_hash.copy_from_slice(&Sha256::digest(bytes)[..16]);
     let hash = hex(&content_hash);
@@ -66,7 +71,10 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
     // POCD_HD000040) in `id` (legacy-inputs §9): the set id is then the
     // only document-level identifier.
     if id_el.and_then(|n| doc.attr(n, "root")).map(str::trim) == Some("2.16.840.1.113883.1.3") {
-        if let Some(set) = doc.child(root, crate::xml::NS_HL7, "setId").filter(|&s| doc.attr(s, "root").is_some()) {
+        if let Some(set) = doc
+            .child(root, crate::xml::NS_HL7, "setId")
+            .filter(|&s| doc.attr(s, "root").is_some())
+        {
             let (l, c) = doc.line_col(set);
             findings.push(Finding {
                 rule: "legacy-document-id".into(),
@@ -75,19 +83,26 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
             id_el = Some(set);
         }
     }
-    let src_root = id_el.and_then(|n| doc.attr(n, "root")).map(str::trim).unwrap_or("");
-    let src_ext = id_el.and_then(|n| doc.attr(n, "extension")).map(str::trim).unwrap_or("");
-    let document_id = if !src_root.is_empty() && src_ext.is_empty() && uuid::Uuid::parse_str(src_root).is_ok() {
-        src_root.to_lowercase()
-    } else if !src_root.is_empty() {
-        uuid::Uuid::new_v5(&PROJECT_NS, format!("{src_root}|{src_ext}").as_bytes()).to_string()
-    } else {
-        return Err(RunError {
-            rule: "document-id-missing",
-            message: "the document has no usable id/@root".into(),
-            line_col: Some(doc.line_col(root)),
-        });
-    };
+    let src_root = id_el
+        .and_then(|n| doc.attr(n, "root"))
+        .map(str::trim)
+        .unwrap_or("");
+    let src_ext = id_el
+        .and_then(|n| doc.attr(n, "extension"))
+        .map(str::trim)
+        .unwrap_or("");
+    let document_id =
+        if !src_root.is_empty() && src_ext.is_empty() && uuid::Uuid::parse_str(src_root).is_ok() {
+            src_root.to_lowercase()
+        } else if !src_root.is_empty() {
+            uuid::Uuid::new_v5(&PROJECT_NS, format!("{src_root}|{src_ext}").as_bytes()).to_string()
+        } else {
+            return Err(RunError {
+                rule: "document-id-missing",
+                message: "the document has no usable id/@root".into(),
+                line_col: Some(doc.line_col(root)),
+            });
+        };
     let uuid_ns = uuid::Uuid::new_v5(&PROJECT_NS, format!("doc/{document_id}/{hash}").as_bytes());
     let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
 
@@ -102,18 +117,41 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
     let mut seen: HashSet<String> = HashSet::new();
     for (pi, rp) in plan.resources.iter().enumerate() {
         let ctxs = {
-            let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+            let mut env = Env {
+                doc,
+                tables,
+                ids: &ids,
+                findings: &mut findings,
+                uuid_ns,
+                ctx_ids: &ctx_of,
+                toc: &toc,
+                document_id: &document_id,
+            };
             contexts(rp, &mut env)
         };
         for ctx in ctxs {
             let identity = rp.identity.as_ref().and_then(|e| {
-                let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+                let mut env = Env {
+                    doc,
+                    tables,
+                    ids: &ids,
+                    findings: &mut findings,
+                    uuid_ns,
+                    ctx_ids: &ctx_of,
+                    toc: &toc,
+                    document_id: &document_id,
+                };
                 let mut v = Vec::new();
                 expr::eval(e, &mut env, ctx, None, &mut v);
                 v.iter().find_map(|x| env.text(x))
             });
             let id = match identity {
-                Some(i) => mint(&format!("{}{}/{}", if rp.outer { "outer/" } else { "" }, rp.ty, i)),
+                Some(i) => mint(&format!(
+                    "{}{}/{}",
+                    if rp.outer { "outer/" } else { "" },
+                    rp.ty,
+                    i
+                )),
                 None => mint(&format!("key/{}/{}", rp.key, ctx)),
             };
             ids.entry(rp.key.clone()).or_default().push(id.clone());
@@ -129,13 +167,34 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
         let rp = &plan.resources[inst.plan];
         let mut obj = json::resource(&rp.ty);
         let d = defs();
-        obj.set(d.order_of(&rp.ty, "id").unwrap_or(0) as i32 * 2, "id", J::Str(inst.id.clone()));
+        obj.set(
+            d.order_of(&rp.ty, "id").unwrap_or(0) as i32 * 2,
+            "id",
+            J::Str(inst.id.clone()),
+        );
         if let Some(p) = &rp.profile {
             let mut meta = J::obj();
-            meta.set(d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2, "profile", J::Arr(vec![J::Str(p.clone())]));
-            obj.set(d.order_of(&rp.ty, "meta").unwrap_or(1) as i32 * 2, "meta", meta);
+            meta.set(
+                d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2,
+                "profile",
+                J::Arr(vec![J::Str(p.clone())]),
+            );
+            obj.set(
+                d.order_of(&rp.ty, "meta").unwrap_or(1) as i32 * 2,
+                "meta",
+                meta,
+            );
         }
-        let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+        let mut env = Env {
+            doc,
+            tables,
+            ids: &ids,
+            findings: &mut findings,
+            uuid_ns,
+            ctx_ids: &ctx_of,
+            toc: &toc,
+            document_id: &document_id,
+        };
         exec(&rp.body, &mut obj, &mut env, inst.ctx, None);
         built.push((inst.plan, inst.id.clone(), obj));
     }
@@ -143,14 +202,25 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
     // Sections of the Composition.
     let comp_idx = built
         .iter()
-        .position(|(pi, _, _)| plan.resources[*pi].ty == "Composition" && !plan.resources[*pi].outer)
+        .position(|(pi, _, _)| {
+            plan.resources[*pi].ty == "Composition" && !plan.resources[*pi].outer
+        })
         .ok_or(RunError {
             rule: "composition-missing",
             message: "the map created no Composition".into(),
             line_col: None,
         })?;
     let (secs, coverage) = {
-        let mut env = Env { doc, tables, ids: &ids, findings: &mut findings, uuid_ns, ctx_ids: &ctx_of, toc: &toc, document_id: &document_id };
+        let mut env = Env {
+            doc,
+            tables,
+            ids: &ids,
+            findings: &mut findings,
+            uuid_ns,
+            ctx_ids: &ctx_of,
+            toc: &toc,
+            document_id: &document_id,
+        };
         sections::build(plan, &mut env)
     };
     {
@@ -184,19 +254,38 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
             doc_entries.push(entry(&id, obj));
         }
     }
-    let comp = comp.ok_or(RunError { rule: "composition-missing", message: "no Composition".into(), line_col: None })?;
-    let header = header.ok_or(RunError { rule: "message-header-missing", message: "the map created no MessageHeader".into(), line_col: None })?;
+    let comp = comp.ok_or(RunError {
+        rule: "composition-missing",
+        message: "no Composition".into(),
+        line_col: None,
+    })?;
+    let header = header.ok_or(RunError {
+        rule: "message-header-missing",
+        message: "the map created no MessageHeader".into(),
+        line_col: None,
+    })?;
     doc_entries.insert(0, comp);
     let bundle = |id: &str, profile: &str, ident: String, ty: &str, entries: Vec<J>| -> J {
         let d = defs();
         let o = |n: &str| d.order_of("Bundle", n).unwrap_or(50) as i32;
         let mut b = json::resource("Bundle");
         b.set(o("id"), "id", J::Str(id.into()));
-        b.set(o("meta"), "meta", J::Obj(vec![(5, "profile".into(), J::Arr(vec![J::Str(profile.into())]))]));
+        b.set(
+            o("meta"),
+            "meta",
+            J::Obj(vec![(
+                5,
+                "profile".into(),
+                J::Arr(vec![J::Str(profile.into())]),
+            )]),
+        );
         b.set(
             o("identifier"),
             "identifier",
-            J::Obj(vec![(4, "system".into(), J::Str(RFC4122.into())), (5, "value".into(), J::Str(ident))]),
+            J::Obj(vec![
+                (4, "system".into(), J::Str(RFC4122.into())),
+                (5, "value".into(), J::Str(ident)),
+            ]),
         );
         b.set(o("type"), "type", J::Str(ty.into()));
         b.set(o("entry"), "entry", J::Arr(entries));
@@ -219,7 +308,13 @@ pub fn run(plan: &Plan, tables: &HashMap<String, Table>, doc: &Document, bytes: 
         "message",
         outer,
     );
-    Ok(Output { bundle: msg.into_value(), findings, coverage, document_id, content_hash })
+    Ok(Output {
+        bundle: msg.into_value(),
+        findings,
+        coverage,
+        document_id,
+        content_hash,
+    })
 }
 
 fn hex(b: &[u8]) -> String {
@@ -253,7 +348,9 @@ fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
             }
         }
     };
-    raw.into_iter().filter(|&n| guard_ok(rp.guard.as_ref(), env, n, None)).collect()
+    raw.into_iter()
+        .filter(|&n| guard_ok(rp.guard.as_ref(), env, n, None))
+        .collect()
 }
 
 fn first_node(e: &expr::Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Option<NodeId> {
@@ -277,7 +374,9 @@ fn guard_ok(g: Option<&Guard>, env: &mut Env, ctx: NodeId, dollar: Option<&Val>)
 pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) {
     for s in stmts {
         match s {
-            Stmt::Assign { target, expr: e, .. } => {
+            Stmt::Assign {
+                target, expr: e, ..
+            } => {
                 let mut vals = Vec::new();
                 expr::eval(e, env, ctx, dollar, &mut vals);
                 let last = &target[target.len() - 1];
@@ -288,14 +387,23 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                 if !last.many {
                     texts.truncate(1);
                 }
-                let prims: Vec<J> = texts.into_iter().filter_map(|t| typed(&last.ty, t, env)).collect();
+                let prims: Vec<J> = texts
+                    .into_iter()
+                    .filter_map(|t| typed(&last.ty, t, env))
+                    .collect();
                 if prims.is_empty() {
                     continue;
                 }
                 let parent = navigate(obj, &target[..target.len() - 1]);
                 attach(parent, last, prims, false);
             }
-            Stmt::Block { target, mode, guard, body, .. } => {
+            Stmt::Block {
+                target,
+                mode,
+                guard,
+                body,
+                ..
+            } => {
                 let mut made = Vec::new();
                 let g = guard.as_ref();
                 match mode {
@@ -334,7 +442,9 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                     Mode::When(e) => {
                         let mut vals = Vec::new();
                         expr::eval(e, env, ctx, dollar, &mut vals);
-                        if vals.iter().any(|v| env.text(v).is_some()) && guard_ok(g, env, ctx, dollar) {
+                        if vals.iter().any(|v| env.text(v).is_some())
+                            && guard_ok(g, env, ctx, dollar)
+                        {
                             made.push(build(body, env, ctx, dollar));
                         }
                     }
@@ -362,15 +472,22 @@ fn typed(ty: &str, t: String, env: &mut Env) -> Option<J> {
         "boolean" => match t.as_str() {
             "true" | "false" => Some(J::Raw(t)),
             _ => {
-                env.findings.push(Finding { rule: "bad-boolean".into(), message: "a boolean value was neither true nor false; omitted".into() });
+                env.findings.push(Finding {
+                    rule: "bad-boolean".into(),
+                    message: "a boolean value was neither true nor false; omitted".into(),
+                });
                 None
             }
         },
         "integer" | "positiveInt" | "unsignedInt" | "decimal" => {
-            if t.parse::<serde_json::Number>().is_ok() && !t.starts_with('+') && !t.starts_with('.') {
+            if t.parse::<serde_json::Number>().is_ok() && !t.starts_with('+') && !t.starts_with('.')
+            {
                 Some(J::Raw(t))
             } else {
-                env.findings.push(Finding { rule: "bad-number".into(), message: format!("a {ty} value is not a number; omitted") });
+                env.findings.push(Finding {
+                    rule: "bad-number".into(),
+                    message: format!("a {ty} value is not a number; omitted"),
+                });
                 None
             }
         }
@@ -384,7 +501,11 @@ fn navigate<'o>(obj: &'o mut J, segs: &[Seg]) -> &'o mut J {
         return obj;
     };
     if obj.get_mut(&first.name).is_none() {
-        let v = if first.many { J::Arr(vec![J::obj()]) } else { J::obj() };
+        let v = if first.many {
+            J::Arr(vec![J::obj()])
+        } else {
+            J::obj()
+        };
         obj.set(first.order, &first.name, v);
     }
     let J::Obj(fields) = obj else {
@@ -423,7 +544,9 @@ fn attach(parent: &mut J, seg: &Seg, vals: Vec<J>, blocks: bool) {
     } else if blocks {
         // Merge a second block into an existing single object: fields not
         // yet present are added.
-        if let (Some(J::Obj(existing)), Some(J::Obj(newf))) = (parent.get_mut(&seg.name), vals.into_iter().next()) {
+        if let (Some(J::Obj(existing)), Some(J::Obj(newf))) =
+            (parent.get_mut(&seg.name), vals.into_iter().next())
+        {
             for f in newf {
                 if !existing.iter().any(|e| e.1 == f.1) {
                     existing.push(f);

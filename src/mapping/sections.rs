@@ -57,12 +57,20 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
                 _ => None,
             })
             .collect();
-        let mut r = Router { rules, plan, env, blocks: Vec::new(), cov: Coverage::default(), stats: Stats::default() };
+        let mut r = Router {
+            rules,
+            plan,
+            env,
+            blocks: Vec::new(),
+            cov: Coverage::default(),
+            stats: Stats::default(),
+        };
         for t in tops {
             r.visit_unrouted(t, None);
         }
         cov = r.cov;
-        cov.narrative_dropped_markup = r.stats.dropped_attrs + r.stats.unknown_elements + r.stats.unknown_styles;
+        cov.narrative_dropped_markup =
+            r.stats.dropped_attrs + r.stats.unknown_elements + r.stats.unknown_styles;
         routed = r.blocks;
     }
     // Generated parts per slice.
@@ -108,7 +116,13 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         }
         let s = slices.entry(def.slice.clone()).or_insert_with(|| {
             seq += 1;
-            Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+            Slice {
+                rows: String::new(),
+                blocks: Vec::new(),
+                entries: Vec::new(),
+                empty_text: None,
+                first_seen: seq,
+            }
         });
         s.rows.push_str(&rows);
         for e in entries {
@@ -123,12 +137,22 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
     for (slice, html) in routed {
         let s = slices.entry(slice).or_insert_with(|| {
             seq += 1;
-            Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+            Slice {
+                rows: String::new(),
+                blocks: Vec::new(),
+                entries: Vec::new(),
+                empty_text: None,
+                first_seen: seq,
+            }
         });
         s.blocks.push(html);
     }
     // Slices that need an entry they cannot have go to the catch-all.
-    let catch_all = plan.sections.as_ref().map(|r| r.catch_all.clone()).unwrap_or_else(|| plan.toc.catch_all.clone());
+    let catch_all = plan
+        .sections
+        .as_ref()
+        .map(|r| r.catch_all.clone())
+        .unwrap_or_else(|| plan.toc.catch_all.clone());
     let needy: Vec<String> = slices
         .iter()
         .filter(|(k, s)| plan.slice(k).is_some_and(|d| d.entry_min > 0) && s.entries.is_empty())
@@ -143,7 +167,13 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
                 });
                 let c = slices.entry(catch_all.clone()).or_insert_with(|| {
                     seq += 1;
-                    Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+                    Slice {
+                        rows: String::new(),
+                        blocks: Vec::new(),
+                        entries: Vec::new(),
+                        empty_text: None,
+                        first_seen: seq,
+                    }
                 });
                 c.blocks.extend(s.blocks);
             }
@@ -153,7 +183,13 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
     for d in plan.slices.iter().filter(|d| d.min > 0) {
         slices.entry(d.key.clone()).or_insert_with(|| {
             seq += 1;
-            Slice { rows: String::new(), blocks: Vec::new(), entries: Vec::new(), empty_text: None, first_seen: seq }
+            Slice {
+                rows: String::new(),
+                blocks: Vec::new(),
+                entries: Vec::new(),
+                empty_text: None,
+                first_seen: seq,
+            }
         });
     }
     // Order (R28): DEM, GPP, REF, ADM, ATT, DIS, then first appearance, then ALG, PCR, DST.
@@ -199,7 +235,11 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
             }
         }
         div.push_str("</div>");
-        let status = if s.blocks.is_empty() { "generated" } else { "additional" };
+        let status = if s.blocks.is_empty() {
+            "generated"
+        } else {
+            "additional"
+        };
         out.push(section_json(def, status, div, &s.entries));
     }
     (out, cov)
@@ -213,18 +253,30 @@ fn section_json(def: &SliceDef, status: &str, div: String, entries: &[String]) -
     ]);
     let mut fields = vec![
         (1, "title".into(), J::Str(def.title.clone())),
-        (2, "code".into(), J::Obj(vec![(2, "coding".into(), J::Arr(vec![coding]))])),
+        (
+            2,
+            "code".into(),
+            J::Obj(vec![(2, "coding".into(), J::Arr(vec![coding]))]),
+        ),
         (
             3,
             "text".into(),
-            J::Obj(vec![(2, "status".into(), J::Str(status.into())), (3, "div".into(), J::Str(div))]),
+            J::Obj(vec![
+                (2, "status".into(), J::Str(status.into())),
+                (3, "div".into(), J::Str(div)),
+            ]),
         ),
     ];
     if !entries.is_empty() {
         fields.push((
             6,
             "entry".into(),
-            J::Arr(entries.iter().map(|e| J::Obj(vec![(3, "reference".into(), J::Str(e.clone()))])).collect()),
+            J::Arr(
+                entries
+                    .iter()
+                    .map(|e| J::Obj(vec![(3, "reference".into(), J::Str(e.clone()))]))
+                    .collect(),
+            ),
         ));
     }
     J::Obj(fields)
@@ -235,7 +287,9 @@ impl Router<'_, '_, '_, '_> {
         let doc = self.env.doc;
         let t = doc.child(sec, NS_HL7, "title")?;
         let s = doc.string_value(t);
-        let s = crate::convert::placeholder::strip_vendor_prefix(s.trim()).trim().to_string();
+        let s = crate::convert::placeholder::strip_vendor_prefix(s.trim())
+            .trim()
+            .to_string();
         if s.is_empty() || crate::convert::placeholder::is_placeholder(&s).is_some() {
             return None;
         }
@@ -288,7 +342,10 @@ impl Router<'_, '_, '_, '_> {
 
     fn route_of(&mut self, sec: NodeId, has_routed_parent: bool) -> Option<(String, &'static str)> {
         let doc = self.env.doc;
-        let code = doc.child(sec, NS_HL7, "code").and_then(|c| doc.attr(c, "code")).map(str::trim);
+        let code = doc
+            .child(sec, NS_HL7, "code")
+            .and_then(|c| doc.attr(c, "code"))
+            .map(str::trim);
         let templates: Vec<String> = doc
             .elements(sec)
             .filter(|&c| doc.is(c, NS_HL7, "templateId"))
@@ -383,7 +440,10 @@ impl Router<'_, '_, '_, '_> {
         let (l, c) = self.env.doc.line_col(sec);
         self.env.findings.push(Finding {
             rule: "unrouted-section".into(),
-            message: format!("source section at {l}:{c} matched no routing rule; carried in the {} narrative", self.rules.catch_all),
+            message: format!(
+                "source section at {l}:{c} matched no routing rule; carried in the {} narrative",
+                self.rules.catch_all
+            ),
         });
         let ca = self.rules.catch_all.clone();
         self.emit(sec, &ca, prefix);
@@ -399,7 +459,11 @@ impl Router<'_, '_, '_, '_> {
     }
 
     fn emit(&mut self, sec: NodeId, slice: &str, prefix: Option<String>) {
-        let slice_title = self.plan.slice(slice).map(|s| normalise_title(&s.title)).unwrap_or_default();
+        let slice_title = self
+            .plan
+            .slice(slice)
+            .map(|s| normalise_title(&s.title))
+            .unwrap_or_default();
         let mut html = String::from("<div>");
         let title = self.title(sec);
         let shown = match (&prefix, &title) {
@@ -426,7 +490,14 @@ impl Router<'_, '_, '_, '_> {
         }
     }
 
-    fn render_children(&mut self, sec: NodeId, slice: &str, level: u8, html: &mut String, deferred: &mut Vec<(NodeId, String)>) {
+    fn render_children(
+        &mut self,
+        sec: NodeId,
+        slice: &str,
+        level: u8,
+        html: &mut String,
+        deferred: &mut Vec<(NodeId, String)>,
+    ) {
         for c in self.children(sec) {
             if self.dropped(c) {
                 self.cov.dropped += 1;

@@ -26,7 +26,11 @@ pub struct CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.loc.line, self.loc.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.loc.line, self.loc.col, self.message
+        )
     }
 }
 
@@ -52,7 +56,10 @@ pub fn lines<'s>(file: &str, src: &'s str) -> Result<Vec<Line<'s>>, CompileError
         if trimmed_start.starts_with('\t') {
             return Err(CompileError {
                 file: file.into(),
-                loc: Loc { line: line_no, col: indent as u32 + 1 },
+                loc: Loc {
+                    line: line_no,
+                    col: indent as u32 + 1,
+                },
                 message: "tab in indentation: indent with spaces".into(),
             });
         }
@@ -63,7 +70,10 @@ pub fn lines<'s>(file: &str, src: &'s str) -> Result<Vec<Line<'s>>, CompileError
         out.push(Line {
             indent,
             text: content,
-            loc: Loc { line: line_no, col: indent as u32 + 1 },
+            loc: Loc {
+                line: line_no,
+                col: indent as u32 + 1,
+            },
         });
     }
     Ok(out)
@@ -95,7 +105,12 @@ pub struct Cursor<'s> {
 impl<'s> Cursor<'s> {
     /// New cursor over `s`, whose first character is at `base`.
     pub fn new(file: &'s str, s: &'s str, base: Loc) -> Self {
-        Cursor { s, pos: 0, base, file }
+        Cursor {
+            s,
+            pos: 0,
+            base,
+            file,
+        }
     }
 
     /// Current location.
@@ -150,9 +165,7 @@ impl<'s> Cursor<'s> {
 
     /// Consume a keyword `kw` followed by a space or end.
     pub fn eat_kw(&mut self, kw: &str) -> bool {
-        let r = self.rest();
-        if r.starts_with(kw) {
-            let after = &r[kw.len()..];
+        if let Some(after) = self.rest().strip_prefix(kw) {
             if after.is_empty() || after.starts_with(' ') || after.starts_with('(') {
                 self.pos += kw.len();
                 return true;

@@ -80,7 +80,13 @@ pub struct DocResult {
 }
 
 /// Process one input file.
-pub fn process(index: usize, input: &Input, maps: &MapSet, mmap: MmapPolicy, buf: &mut Vec<u8>) -> DocResult {
+pub fn process(
+    index: usize,
+    input: &Input,
+    maps: &MapSet,
+    mmap: MmapPolicy,
+    buf: &mut Vec<u8>,
+) -> DocResult {
     let mut r = DocResult {
         index,
         input: input.rel.clone(),
@@ -102,7 +108,12 @@ pub fn process(index: usize, input: &Input, maps: &MapSet, mmap: MmapPolicy, buf
     let bytes = match source::read(&input.path, mmap, buf) {
         Ok(b) => b,
         Err(e) => {
-            fail(&mut r, "read-error", format!("cannot read file: {}", e.kind()), None);
+            fail(
+                &mut r,
+                "read-error",
+                format!("cannot read file: {}", e.kind()),
+                None,
+            );
             return r;
         }
     };
@@ -118,10 +129,16 @@ pub fn process(index: usize, input: &Input, maps: &MapSet, mmap: MmapPolicy, buf
 
 fn fail(r: &mut DocResult, rule: &str, message: String, pos: Option<(u32, u32)>) {
     r.outcome = Outcome::Failed;
-    let at = pos.map(|(l, c)| format!("{}:{l}:{c}: ", r.input)).unwrap_or_else(|| format!("{}: ", r.input));
+    let at = pos
+        .map(|(l, c)| format!("{}:{l}:{c}: ", r.input))
+        .unwrap_or_else(|| format!("{}: ", r.input));
     r.reason = Some(format!("{at}{message} [{rule}]"));
     r.position = pos;
-    r.issues.push(LedgerIssue { severity: "error", rule: rule.into(), message });
+    r.issues.push(LedgerIssue {
+        severity: "error",
+        rule: rule.into(),
+        message,
+    });
 }
 
 /// Convert in-memory bytes (the benchmark and library entry point).
@@ -161,12 +178,21 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
         }
     };
     if let Some(fb) = &decoded.fallback {
-        r.issues.push(LedgerIssue { severity: "warning", rule: "encoding-fallback".into(), message: fb.clone() });
+        r.issues.push(LedgerIssue {
+            severity: "warning",
+            rule: "encoding-fallback".into(),
+            message: fb.clone(),
+        });
     }
     let doc = match xml::Document::parse(&decoded.text) {
         Ok(d) => d,
         Err(e) => {
-            fail(r, "xml-not-well-formed", e.message.clone(), Some((e.line, e.col)));
+            fail(
+                r,
+                "xml-not-well-formed",
+                e.message.clone(),
+                Some((e.line, e.col)),
+            );
             return;
         }
     };
@@ -178,10 +204,19 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
     r.recognised_by = kind.rule;
     if kind.unknown_root {
         let pos = doc.line_col(doc.root());
-        fail(r, "unknown-root", "root element is not a recognised CDA, HL7v3 or ITK element".into(), Some(pos));
+        fail(
+            r,
+            "unknown-root",
+            "root element is not a recognised CDA, HL7v3 or ITK element".into(),
+            Some(pos),
+        );
         return;
     }
-    let plan = if kind.wrapped { None } else { maps.for_kind(&kind.kind) };
+    let plan = if kind.wrapped {
+        None
+    } else {
+        maps.for_kind(&kind.kind)
+    };
     let Some(plan) = plan else {
         r.outcome = Outcome::Skipped;
         r.reason = Some(format!("no mapping for {}", kind.kind));
@@ -197,7 +232,11 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
     };
     r.times.add(Stage::Map, t.elapsed().as_nanos() as u64);
     for f in &out.findings {
-        r.issues.push(LedgerIssue { severity: "warning", rule: f.rule.clone(), message: f.message.clone() });
+        r.issues.push(LedgerIssue {
+            severity: "warning",
+            rule: f.rule.clone(),
+            message: f.message.clone(),
+        });
     }
     r.coverage = Some(out.coverage.clone());
     let t = Instant::now();
@@ -223,13 +262,21 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
             .map(|i| format!("{} at {}", i.rule, i.location))
             .unwrap_or_default();
         r.outcome = Outcome::Failed;
-        r.reason = Some(format!("{}: output failed validation ({first}); nothing written [validation]", r.input));
+        r.reason = Some(format!(
+            "{}: output failed validation ({first}); nothing written [validation]",
+            r.input
+        ));
         return;
     }
     let t = Instant::now();
     let mut v = Vec::with_capacity(bytes.len() * 2);
     if serde_json::to_writer_pretty(&mut v, &out.bundle).is_err() {
-        fail(r, "serialise-error", "could not serialise the bundle".into(), None);
+        fail(
+            r,
+            "serialise-error",
+            "could not serialise the bundle".into(),
+            None,
+        );
         return;
     }
     v.push(b'\n');

@@ -109,7 +109,10 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| ConfigError::Threads(e.to_string()))?;
-    let total_bytes: u64 = inputs.iter().map(|i| std::fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0)).sum();
+    let total_bytes: u64 = inputs
+        .iter()
+        .map(|i| std::fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0))
+        .sum();
     let bar = progress_bar(opts.progress, inputs.len() as u64, total_bytes);
     let (tx, rx) = crossbeam_channel::bounded::<DocResult>(opts.threads.max(1) * 4);
     let writer_bar = bar.clone();
@@ -122,23 +125,35 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            window.par_iter().enumerate().for_each_init(Vec::new, |buf, (i, input)| {
-                let index = w * batch + i;
-                let r = document::process(index, input, maps, mmap, buf);
-                if tx.send(r).is_err() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            });
+            window
+                .par_iter()
+                .enumerate()
+                .for_each_init(Vec::new, |buf, (i, input)| {
+                    let index = w * batch + i;
+                    let r = document::process(index, input, maps, mmap, buf);
+                    if tx.send(r).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                });
         }
     });
     drop(tx);
-    let written = writer.join().map_err(|_| SinkError::Io("writer thread panicked".into()))??;
+    let written = writer
+        .join()
+        .map_err(|_| SinkError::Io("writer thread panicked".into()))??;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     let mut summary = written.summary.clone();
     summary.seconds = start.elapsed().as_secs_f64();
-    crate::sink::write_report(&opts.out, &summary, &written, opts.stats, opts.threads, opts.mmap)?;
+    crate::sink::write_report(
+        &opts.out,
+        &summary,
+        &written,
+        opts.stats,
+        opts.threads,
+        opts.mmap,
+    )?;
     Ok(summary)
 }
 
@@ -152,7 +167,10 @@ fn progress_bar(mode: ProgressMode, docs: u64, _bytes: u64) -> Option<indicatif:
     if !on {
         return None;
     }
-    let b = indicatif::ProgressBar::with_draw_target(Some(docs), indicatif::ProgressDrawTarget::stderr());
+    let b = indicatif::ProgressBar::with_draw_target(
+        Some(docs),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     let style = indicatif::ProgressStyle::with_template(
         "{bar:30} {pos}/{len} docs  {per_sec}  {msg}  ETA {eta}",
     )

@@ -21,7 +21,15 @@ pub enum Stage {
 }
 
 /// Stage names in order.
-pub const STAGES: [&str; 7] = ["read", "parse", "recognise", "map", "validate", "serialise", "write"];
+pub const STAGES: [&str; 7] = [
+    "read",
+    "parse",
+    "recognise",
+    "map",
+    "validate",
+    "serialise",
+    "write",
+];
 
 /// Nanoseconds per stage.
 #[derive(Debug, Clone, Copy, Default)]

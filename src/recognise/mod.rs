@@ -51,7 +51,13 @@ const HSCI_ROOTS: &[&str] = &[
 /// Classify a parsed document.
 pub fn recognise(doc: &Document) -> Kind {
     let root = doc.root();
-    let k = |kind: String, rule: &'static str| Kind { kind, rule, node: root, wrapped: false, unknown_root: false };
+    let k = |kind: String, rule: &'static str| Kind {
+        kind,
+        rule,
+        node: root,
+        wrapped: false,
+        unknown_root: false,
+    };
     let ns = doc.ns_uri(root);
     let local = doc.local(root);
     // R1: wrappers. The payload kind is reported when it can be seen.
@@ -73,12 +79,22 @@ pub fn recognise(doc: &Document) -> Kind {
             (None, Some(a)) => format!("{family}/{}", doc.local(a)),
             (None, None) => format!("{family}/{local}"),
         };
-        return Kind { kind, rule: "R1", node: root, wrapped: true, unknown_root: false };
+        return Kind {
+            kind,
+            rule: "R1",
+            node: root,
+            wrapped: true,
+            unknown_root: false,
+        };
     }
     if ns == NS_HL7 && local == "ClinicalDocument" {
         // R2: NHS CDA with messageType.
         if let Some(mt) = doc.child(root, NS_NPFITLC, "messageType") {
-            if let Some(ext) = doc.attr(mt, "extension").map(str::trim).filter(|e| !e.is_empty()) {
+            if let Some(ext) = doc
+                .attr(mt, "extension")
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+            {
                 return k(format!("nhs-cda/{ext}"), "R2");
             }
         }
@@ -90,22 +106,30 @@ pub fn recognise(doc: &Document) -> Kind {
         let ccda_tpl = doc
             .elements(root)
             .filter(|&c| doc.is(c, NS_HL7, "templateId"))
-            .any(|c| doc.attr(c, "root").is_some_and(|r| r.starts_with("2.16.840.1.113883.10.20.22.1.")));
+            .any(|c| {
+                doc.attr(c, "root")
+                    .is_some_and(|r| r.starts_with("2.16.840.1.113883.10.20.22.1."))
+            });
         let code_el = doc.child(root, NS_HL7, "code");
-        let code = code_el.and_then(|c| doc.attr(c, "code")).map(str::trim).unwrap_or("");
-        let code_sys = code_el.and_then(|c| doc.attr(c, "codeSystem")).unwrap_or("");
+        let code = code_el
+            .and_then(|c| doc.attr(c, "code"))
+            .map(str::trim)
+            .unwrap_or("");
+        let code_sys = code_el
+            .and_then(|c| doc.attr(c, "codeSystem"))
+            .unwrap_or("");
         if us || ccda_tpl {
             let c = if code.is_empty() { "unknown" } else { code };
             return k(format!("ccda/{c}"), "R4");
         }
         // R3: legacy NHS CDA.
-        let nhs_tpl = doc
-            .descendant_elements(root)
-            .take(200)
-            .any(|n| doc.local(n) == "templateId" && doc.attr(n, "root") == Some("2.16.840.1.113883.2.1.3.2.4.18.2"))
-            || doc
-                .elements(root)
-                .any(|c| doc.is(c, NS_HL7, "typeId") && doc.attr(c, "root") == Some("2.16.840.1.113883.2.1.3.2.4.18.2"));
+        let nhs_tpl = doc.descendant_elements(root).take(200).any(|n| {
+            doc.local(n) == "templateId"
+                && doc.attr(n, "root") == Some("2.16.840.1.113883.2.1.3.2.4.18.2")
+        }) || doc.elements(root).any(|c| {
+            doc.is(c, NS_HL7, "typeId")
+                && doc.attr(c, "root") == Some("2.16.840.1.113883.2.1.3.2.4.18.2")
+        });
         if code_sys == "2.16.840.1.113883.2.1.3.2.4.15" || nhs_tpl {
             if let Some((_, mt)) = LEGACY_CODES.iter().find(|(c, _)| *c == code) {
                 return k(format!("nhs-cda/{mt}"), "R3");
@@ -128,7 +152,13 @@ pub fn recognise(doc: &Document) -> Kind {
     if ns == NS_ITK && (local == "InfrastructureResponse" || local == "SimpleMessageResponse") {
         return k(format!("ack/{local}"), "R7");
     }
-    Kind { kind: "unknown".into(), rule: "none", node: root, wrapped: false, unknown_root: true }
+    Kind {
+        kind: "unknown".into(),
+        rule: "none",
+        node: root,
+        wrapped: false,
+        unknown_root: true,
+    }
 }
 
 #[cfg(test)]
@@ -142,14 +172,18 @@ mod tests {
 
     #[test]
     fn nhs_cda_by_message_type() {
-        let k = kind(r#"<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:n="NPFIT:HL7:Localisation"><n:messageType root="2.16.840.1.113883.2.1.3.2.4.18.17" extension="POCD_MT150001UK06"/></ClinicalDocument>"#);
+        let k = kind(
+            r#"<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:n="NPFIT:HL7:Localisation"><n:messageType root="2.16.840.1.113883.2.1.3.2.4.18.17" extension="POCD_MT150001UK06"/></ClinicalDocument>"#,
+        );
         assert_eq!(k.kind, "nhs-cda/POCD_MT150001UK06");
         assert_eq!(k.rule, "R2");
     }
 
     #[test]
     fn legacy_by_code() {
-        let k = kind(r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><code code="163391000000107" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"/></ClinicalDocument>"#);
+        let k = kind(
+            r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><code code="163391000000107" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"/></ClinicalDocument>"#,
+        );
         assert_eq!(k.kind, "nhs-cda/POCD_MT150001UK06");
         assert_eq!(k.rule, "R3");
     }
@@ -157,11 +191,16 @@ mod tests {
     #[test]
     fn ccda_and_wrappers_and_unknown() {
         assert_eq!(kind(r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><realmCode code="US"/><code code="18842-5"/></ClinicalDocument>"#).kind, "ccda/18842-5");
-        let w = kind(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:n="NPFIT:HL7:Localisation"><n:messageType extension="POCD_MT150001UK06"/></ClinicalDocument></s:Body></s:Envelope>"#);
+        let w = kind(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:n="NPFIT:HL7:Localisation"><n:messageType extension="POCD_MT150001UK06"/></ClinicalDocument></s:Body></s:Envelope>"#,
+        );
         assert_eq!(w.kind, "soap/POCD_MT150001UK06");
         assert!(w.wrapped);
         let u = kind(r#"<foo xmlns="urn:example"/>"#);
         assert!(u.unknown_root);
-        assert_eq!(kind(r#"<hl7:BusinessResponseMessage xmlns:hl7="urn:hl7-org:v3"/>"#).kind, "ack/BusinessResponseMessage");
+        assert_eq!(
+            kind(r#"<hl7:BusinessResponseMessage xmlns:hl7="urn:hl7-org:v3"/>"#).kind,
+            "ack/BusinessResponseMessage"
+        );
     }
 }

@@ -53,7 +53,10 @@ pub struct Written {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let res = (|| {
         let mut f = File::create(&tmp)?;
@@ -80,7 +83,9 @@ pub fn bundle_path(prefix: &str, rel: &str, item: usize, multi: bool) -> Option<
         p.push_str(&format!(".{item}"));
     }
     p.push_str(".json");
-    let ok = Path::new(&p).components().all(|c| matches!(c, Component::Normal(_)));
+    let ok = Path::new(&p)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
     ok.then(|| format!("bundles/{p}"))
 }
 
@@ -103,7 +108,9 @@ impl Sink {
         // Probe that OUT is writable now rather than after the first document.
         write_atomic(&out.join(".itkbridge-probe"), b"").map_err(|e| io(out, e))?;
         let _ = fs::remove_file(out.join(".itkbridge-probe"));
-        Ok(Sink { out: out.to_path_buf() })
+        Ok(Sink {
+            out: out.to_path_buf(),
+        })
     }
 
     /// Consume results until the channel closes.
@@ -113,7 +120,9 @@ impl Sink {
         bar: Option<indicatif::ProgressBar>,
     ) -> Result<Written, SinkError> {
         let ledger_path = self.out.join("ledger.ndjson");
-        let tmp = self.out.join(format!(".ledger.ndjson.{}.tmp", std::process::id()));
+        let tmp = self
+            .out
+            .join(format!(".ledger.ndjson.{}.tmp", std::process::id()));
         let file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
         let mut ledger = BufWriter::new(file);
         let mut pending: BTreeMap<usize, DocResult> = BTreeMap::new();
@@ -131,13 +140,24 @@ impl Sink {
                             let p = self.out.join(&rel);
                             if let Err(e) = write_atomic(&p, &bytes) {
                                 r.outcome = Outcome::Failed;
-                                r.reason = Some(format!("{}: cannot write output: {} [write-error]", r.input, e.kind()));
-                                r.issues.push(LedgerIssue { severity: "error", rule: "write-error".into(), message: format!("cannot write output: {}", e.kind()) });
+                                r.reason = Some(format!(
+                                    "{}: cannot write output: {} [write-error]",
+                                    r.input,
+                                    e.kind()
+                                ));
+                                r.issues.push(LedgerIssue {
+                                    severity: "error",
+                                    rule: "write-error".into(),
+                                    message: format!("cannot write output: {}", e.kind()),
+                                });
                             }
                         }
                         None => {
                             r.outcome = Outcome::Failed;
-                            r.reason = Some(format!("{}: output path would leave the output folder [unsafe-path]", r.input));
+                            r.reason = Some(format!(
+                                "{}: output path would leave the output folder [unsafe-path]",
+                                r.input
+                            ));
                         }
                     }
                     r.times.add(Stage::Write, t.elapsed().as_nanos() as u64);
@@ -189,7 +209,8 @@ impl Sink {
                 Some(h) if h != hash => r.issues.push(LedgerIssue {
                     severity: "warning",
                     rule: "duplicate-document-id".into(),
-                    message: "an earlier input has the same document id with different content".into(),
+                    message: "an earlier input has the same document id with different content"
+                        .into(),
                 }),
                 Some(_) => r.issues.push(LedgerIssue {
                     severity: "warning",
@@ -205,7 +226,10 @@ impl Sink {
         m.insert("input".into(), Value::String(r.input.clone()));
         m.insert("item".into(), json!(r.item));
         m.insert("kind".into(), Value::String(r.kind.clone()));
-        m.insert("recognised_by".into(), Value::String(r.recognised_by.into()));
+        m.insert(
+            "recognised_by".into(),
+            Value::String(r.recognised_by.into()),
+        );
         m.insert("outcome".into(), Value::String(r.outcome.as_str().into()));
         if r.outcome == Outcome::Converted {
             if let Some(p) = bundle_path(&r.out_prefix, &r.input, r.item, false) {
@@ -225,8 +249,11 @@ impl Sink {
             .map(|i| json!({"severity": i.severity, "rule": i.rule, "message": i.message}))
             .collect();
         m.insert("issues".into(), Value::Array(issues));
-        let line = serde_json::to_string(&Value::Object(m)).map_err(|e| SinkError::Io(e.to_string()))?;
-        out.write_all(line.as_bytes()).and_then(|_| out.write_all(b"\n")).map_err(|e| SinkError::Io(e.to_string()))?;
+        let line =
+            serde_json::to_string(&Value::Object(m)).map_err(|e| SinkError::Io(e.to_string()))?;
+        out.write_all(line.as_bytes())
+            .and_then(|_| out.write_all(b"\n"))
+            .map_err(|e| SinkError::Io(e.to_string()))?;
         // Counts.
         let s = &mut w.summary;
         s.documents += 1;
@@ -241,7 +268,11 @@ impl Sink {
             Outcome::Skipped => s.skipped += 1,
             Outcome::Failed => s.failed += 1,
         }
-        *w.by_kind.entry(r.kind.clone()).or_default().entry(r.outcome.as_str()).or_default() += 1;
+        *w.by_kind
+            .entry(r.kind.clone())
+            .or_default()
+            .entry(r.outcome.as_str())
+            .or_default() += 1;
         for i in &r.issues {
             if i.severity == "warning" {
                 *w.warnings_by_rule.entry(i.rule.clone()).or_default() += 1;
@@ -311,7 +342,10 @@ pub fn write_report(
             st.insert((*name).into(), json!(w.times.0[i] as f64 / 1e9));
         }
         if let Some(o) = report.as_object_mut() {
-            o.insert("stage_seconds_summed_over_threads".into(), Value::Object(st));
+            o.insert(
+                "stage_seconds_summed_over_threads".into(),
+                Value::Object(st),
+            );
         }
     }
     let bytes = serde_json::to_vec_pretty(&report).map_err(|e| SinkError::Io(e.to_string()))?;
@@ -324,8 +358,14 @@ mod tests {
 
     #[test]
     fn bundle_paths_never_escape() {
-        assert_eq!(bundle_path("", "a/b.xml", 0, false).as_deref(), Some("bundles/a/b.xml.json"));
-        assert_eq!(bundle_path("r1", "b.xml", 2, true).as_deref(), Some("bundles/r1/b.xml.2.json"));
+        assert_eq!(
+            bundle_path("", "a/b.xml", 0, false).as_deref(),
+            Some("bundles/a/b.xml.json")
+        );
+        assert_eq!(
+            bundle_path("r1", "b.xml", 2, true).as_deref(),
+            Some("bundles/r1/b.xml.2.json")
+        );
         assert_eq!(bundle_path("", "../x.xml", 0, false), None);
         assert_eq!(bundle_path("", "/etc/x.xml", 0, false), None);
     }
@@ -335,7 +375,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("x/y.json");
         write_atomic(&p, b"{}").unwrap();
-        let names: Vec<_> = fs::read_dir(d.path().join("x")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(d.path().join("x"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1);
     }
 }

@@ -62,12 +62,20 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, DiscoverError> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "input".into());
-            out.push(Input { path: root.clone(), rel, out_prefix: prefix });
+            out.push(Input {
+                path: root.clone(),
+                rel,
+                out_prefix: prefix,
+            });
             continue;
         }
         let mut files = Vec::new();
-        for e in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
-            let e = e.map_err(|x| DiscoverError::Walk(root.display().to_string(), x.to_string()))?;
+        for e in walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
+            let e =
+                e.map_err(|x| DiscoverError::Walk(root.display().to_string(), x.to_string()))?;
             if e.file_type().is_file() {
                 let rel = e
                     .path()
@@ -77,7 +85,11 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, DiscoverError> {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                files.push(Input { path: e.path().to_path_buf(), rel, out_prefix: prefix.clone() });
+                files.push(Input {
+                    path: e.path().to_path_buf(),
+                    rel,
+                    out_prefix: prefix.clone(),
+                });
             }
         }
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -119,7 +131,11 @@ impl std::ops::Deref for Bytes<'_> {
 }
 
 /// Read `path` according to `policy`, reusing `buf` for ordinary reads.
-pub fn read<'b>(path: &Path, policy: MmapPolicy, buf: &'b mut Vec<u8>) -> std::io::Result<Bytes<'b>> {
+pub fn read<'b>(
+    path: &Path,
+    policy: MmapPolicy,
+    buf: &'b mut Vec<u8>,
+) -> std::io::Result<Bytes<'b>> {
     let mut f = File::open(path)?;
     let len = f.metadata()?.len();
     let want_map = match policy {

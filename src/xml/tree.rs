@@ -102,9 +102,16 @@ impl<'a> Document<'a> {
     /// Parse `src`. DTDs are skipped; unknown entities are errors.
     pub fn parse(src: &'a str) -> Result<Document<'a>, ParseError> {
         // XML 1.0 forbids C0 controls other than tab, LF and CR anywhere.
-        if let Some(at) = src.bytes().position(|b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') {
+        if let Some(at) = src
+            .bytes()
+            .position(|b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
+        {
             let (line, col) = super::line_col(src, at);
-            return Err(ParseError { line, col, message: "control character not allowed in XML".into() });
+            return Err(ParseError {
+                line,
+                col,
+                message: "control character not allowed in XML".into(),
+            });
         }
         let mut doc = Document {
             src,
@@ -140,7 +147,11 @@ impl<'a> Document<'a> {
             let res = match res {
                 Ok(n) => n,
                 Err(prefix) => {
-                    return Err(err(&doc, pos, format!("undeclared namespace prefix '{prefix}'")))
+                    return Err(err(
+                        &doc,
+                        pos,
+                        format!("undeclared namespace prefix '{prefix}'"),
+                    ))
                 }
             };
             match ev {
@@ -154,10 +165,20 @@ impl<'a> Document<'a> {
                     for a in e.attributes() {
                         let a = match a {
                             Ok(a) => a,
-                            Err(_) => return Err(err(&doc, pos, "malformed attribute (quotes, '=' or duplicate name)".into())),
+                            Err(_) => {
+                                return Err(err(
+                                    &doc,
+                                    pos,
+                                    "malformed attribute (quotes, '=' or duplicate name)".into(),
+                                ))
+                            }
                         };
                         if a.value.contains(&b'<') {
-                            return Err(err(&doc, pos, "'<' is not allowed in an attribute value".into()));
+                            return Err(err(
+                                &doc,
+                                pos,
+                                "'<' is not allowed in an attribute value".into(),
+                            ));
                         }
                         let key = a.key.as_ref();
                         if key == b"xmlns" || key.starts_with(b"xmlns:") {
@@ -167,7 +188,11 @@ impl<'a> Document<'a> {
                         let ns = match ns_of(&mut doc.namespaces, r) {
                             Ok(n) => n,
                             Err(p) => {
-                                return Err(err(&doc, pos, format!("undeclared namespace prefix '{p}'")))
+                                return Err(err(
+                                    &doc,
+                                    pos,
+                                    format!("undeclared namespace prefix '{p}'"),
+                                ))
                             }
                         };
                         let value = match a.unescape_value() {
@@ -222,7 +247,13 @@ impl<'a> Document<'a> {
                     }
                     let t = match e.xml_content() {
                         Ok(t) => cow_from(src, t),
-                        Err(_) => return Err(err(&doc, pos, "text is not valid in the document encoding".into())),
+                        Err(_) => {
+                            return Err(err(
+                                &doc,
+                                pos,
+                                "text is not valid in the document encoding".into(),
+                            ))
+                        }
                     };
                     append_text(&mut text, t, pos as u32);
                 }
@@ -232,7 +263,13 @@ impl<'a> Document<'a> {
                     }
                     let t = match e.decode() {
                         Ok(t) => cow_from(src, t),
-                        Err(_) => return Err(err(&doc, pos, "CDATA is not valid in the document encoding".into())),
+                        Err(_) => {
+                            return Err(err(
+                                &doc,
+                                pos,
+                                "CDATA is not valid in the document encoding".into(),
+                            ))
+                        }
                     };
                     append_text(&mut text, t, pos as u32);
                 }
@@ -364,7 +401,10 @@ impl<'a> Document<'a> {
 
     /// Index of a namespace URI in this document, if it occurs at all.
     pub fn ns_index(&self, uri: &str) -> Option<u16> {
-        self.namespaces.iter().position(|n| n == uri).map(|i| i as u16)
+        self.namespaces
+            .iter()
+            .position(|n| n == uri)
+            .map(|i| i as u16)
     }
 
     /// Local name of an element.
@@ -510,16 +550,26 @@ fn describe(e: &quick_xml::Error) -> String {
     match e {
         quick_xml::Error::Syntax(s) => format!("not well-formed XML: {s}"),
         quick_xml::Error::IllFormed(I::MismatchedEndTag { expected, .. }) => {
-            let name: String = expected.chars().take_while(|c| !c.is_whitespace()).take(64).collect();
+            let name: String = expected
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .take(64)
+                .collect();
             format!("not well-formed XML: end tag does not match the open element <{name}>")
         }
-        quick_xml::Error::IllFormed(I::UnmatchedEndTag(_)) => "not well-formed XML: end tag without a start tag".into(),
+        quick_xml::Error::IllFormed(I::UnmatchedEndTag(_)) => {
+            "not well-formed XML: end tag without a start tag".into()
+        }
         quick_xml::Error::IllFormed(I::MissingEndTag(name)) => {
             let name: String = name.chars().take(64).collect();
             format!("not well-formed XML: element <{name}> not closed")
         }
-        quick_xml::Error::IllFormed(I::DoubleHyphenInComment) => "not well-formed XML: '--' inside a comment".into(),
-        quick_xml::Error::IllFormed(I::UnclosedReference) => "not well-formed XML: unescaped '&' or unclosed reference".into(),
+        quick_xml::Error::IllFormed(I::DoubleHyphenInComment) => {
+            "not well-formed XML: '--' inside a comment".into()
+        }
+        quick_xml::Error::IllFormed(I::UnclosedReference) => {
+            "not well-formed XML: unescaped '&' or unclosed reference".into()
+        }
         quick_xml::Error::IllFormed(_) => "not well-formed XML: malformed declaration".into(),
         quick_xml::Error::InvalidAttr(_) => "not well-formed XML: malformed attribute".into(),
         quick_xml::Error::Encoding(_) => "text is not valid in the document encoding".into(),
@@ -559,8 +609,14 @@ mod tests {
 
     #[test]
     fn default_and_prefixed_namespaces_match() {
-        let a = Document::parse(r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="X"/></ClinicalDocument>"#).unwrap();
-        let b = Document::parse(r#"<h:ClinicalDocument xmlns:h="urn:hl7-org:v3"><h:id root="X"/></h:ClinicalDocument>"#).unwrap();
+        let a = Document::parse(
+            r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="X"/></ClinicalDocument>"#,
+        )
+        .unwrap();
+        let b = Document::parse(
+            r#"<h:ClinicalDocument xmlns:h="urn:hl7-org:v3"><h:id root="X"/></h:ClinicalDocument>"#,
+        )
+        .unwrap();
         for d in [&a, &b] {
             assert!(d.is(d.root(), NS_HL7, "ClinicalDocument"));
             let id = d.child(d.root(), NS_HL7, "id").unwrap();
@@ -592,7 +648,11 @@ mod tests {
     #[test]
     fn truncated_document_fails_with_position() {
         let e = Document::parse("<a>\n<b>text").unwrap_err();
-        assert!(e.message.contains("not closed") || e.message.contains("well-formed"), "{}", e.message);
+        assert!(
+            e.message.contains("not closed") || e.message.contains("well-formed"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.line, 2);
     }
 
