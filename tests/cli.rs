@@ -608,6 +608,7 @@ fn ledger_has_no_timings_and_report_has_rates() {
     assert_eq!(r.code, 1, "{}", r.dump());
     const ALLOWED: &[&str] = &[
         "input",
+        "root",
         "item",
         "kind",
         "recognised_by",

@@ -472,7 +472,10 @@ fn check_document(name: &str, src: &[u8], bundle: &Value) -> Vec<String> {
 fn public_discharge_samples_convert_faithfully() {
     let dir = samples_dir();
     if !dir.is_dir() {
-        println!("SKIPPED: ../shared/samples not present");
+        // Written straight to stderr so the skip is visible without
+        // --nocapture (the test harness only captures print macros).
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "SKIPPED: ../shared/samples not present");
         return;
     }
     let found: Vec<(String, Vec<u8>)> = read_tree(&dir)

@@ -286,7 +286,13 @@ pub fn compile(sources: &[Source]) -> Result<MapSet, CompileError> {
             },
             message: e.message,
         })?;
-        tables.insert(stem, t);
+        if tables.insert(stem.clone(), t).is_some() {
+            return Err(CompileError {
+                file: s.name.clone(),
+                loc: Loc { line: 1, col: 1 },
+                message: format!("a table named '{stem}' is already defined by another .tsv file; table names must be unique"),
+            });
+        }
     }
     for req in ["toc-types", "toc-sections"] {
         if !tables.contains_key(req) {

@@ -467,7 +467,14 @@ fn call(
             };
             let mut parts = Vec::new();
             for a in rest {
-                parts.extend(texts(a, env, ctx, dollar).into_iter().map(|x| x.0));
+                let v: Vec<String> = texts(a, env, ctx, dollar).into_iter().map(|x| x.0).collect();
+                // concat() is all-or-nothing: a missing part makes the whole
+                // value absent (a bare prefix is never a value); join()
+                // skips missing parts.
+                if v.is_empty() && f == Func::Concat {
+                    return;
+                }
+                parts.extend(v);
             }
             if !parts.is_empty() {
                 out.push(Val::Str(parts.join(&sep)));

@@ -322,22 +322,30 @@ impl Router<'_, '_, '_, '_> {
         Some(t)
     }
 
+    /// A section is dropped only when it is a placeholder through and
+    /// through (crosswalk §6.2 `SUBSUB2`): a placeholder or `drop` title
+    /// *and* no real text of its own or below it. A placeholder title over
+    /// real text just loses the title (nothing with text is dropped).
     fn dropped(&self, sec: NodeId) -> bool {
         let doc = self.env.doc;
         let raw = doc
             .child(sec, NS_HL7, "title")
             .map(|t| doc.string_value(t).trim().to_string())
             .unwrap_or_default();
-        if !raw.is_empty() {
-            if crate::convert::placeholder::is_placeholder(&raw).is_some() {
-                return true;
-            }
-            let n = normalise_title(&raw);
-            if self.rules.drops.iter().any(|r| r.is_match(&n)) {
-                return true;
-            }
+        if raw.is_empty() {
+            return false;
         }
-        false
+        let placeholder = crate::convert::placeholder::is_placeholder(&raw).is_some()
+            || self.rules.drops.iter().any(|r| r.is_match(&normalise_title(&raw)));
+        if !placeholder {
+            return false;
+        }
+        let real_text = self.text_el(sec).is_some() || self.children(sec).iter().any(|&c| self.subtree_has_text(c));
+        !real_text
+    }
+
+    fn subtree_has_text(&self, sec: NodeId) -> bool {
+        self.text_el(sec).is_some() || self.children(sec).iter().any(|&c| self.subtree_has_text(c))
     }
 
     fn route_of(&mut self, sec: NodeId, has_routed_parent: bool) -> Option<(String, &'static str)> {
@@ -398,9 +406,18 @@ impl Router<'_, '_, '_, '_> {
         }
     }
 
+    fn note_drop(&mut self, sec: NodeId) {
+        self.cov.dropped += 1;
+        let (l, c) = self.env.doc.line_col(sec);
+        self.env.findings.push(Finding {
+            rule: "section-dropped".into(),
+            message: format!("source section at {l}:{c} is a placeholder (title and text); not carried"),
+        });
+    }
+
     fn visit_unrouted(&mut self, sec: NodeId, prefix: Option<String>) {
         if self.dropped(sec) {
-            self.cov.dropped += 1;
+            self.note_drop(sec);
             return;
         }
         if let Some((slice, how)) = self.route_of(sec, false) {
@@ -500,7 +517,7 @@ impl Router<'_, '_, '_, '_> {
     ) {
         for c in self.children(sec) {
             if self.dropped(c) {
-                self.cov.dropped += 1;
+                self.note_drop(c);
                 continue;
             }
             if let Some((s, how)) = self.route_of(c, true) {

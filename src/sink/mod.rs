@@ -224,6 +224,9 @@ impl Sink {
         }
         let mut m = Map::new();
         m.insert("input".into(), Value::String(r.input.clone()));
+        if !r.out_prefix.is_empty() {
+            m.insert("root".into(), Value::String(r.out_prefix.clone()));
+        }
         m.insert("item".into(), json!(r.item));
         m.insert("kind".into(), Value::String(r.kind.clone()));
         m.insert(
