@@ -260,7 +260,8 @@ fn count_resources(v: &Value) -> usize {
 // is compiled only with debug assertions (plain `cargo test`, ~1 min); under
 // `cargo test --release` its tests show as ignored.
 #[cfg(not(debug_assertions))]
-const RELEASE_SKIP: &str = "fhir-model oracle is compiled only in debug builds: run `cargo test --test stu3_independent`";
+const RELEASE_SKIP: &str =
+    "fhir-model oracle is compiled only in debug builds: run `cargo test --test stu3_independent`";
 
 #[cfg(not(debug_assertions))]
 fn fhir_model_errors(_text: &[u8]) -> Vec<String> {
@@ -285,7 +286,9 @@ fn fhir_model_errors(text: &[u8]) -> Vec<String> {
 
 #[cfg(debug_assertions)]
 fn locate_fhir_model_errors(out: &mut Vec<String>, label: &str, bundle: &Value) {
-    let Some(entries) = bundle.get("entry").and_then(Value::as_array) else { return };
+    let Some(entries) = bundle.get("entry").and_then(Value::as_array) else {
+        return;
+    };
     for (i, e) in entries.iter().enumerate() {
         let Some(r) = e.get("resource") else { continue };
         let rt = r.get("resourceType").and_then(Value::as_str).unwrap_or("?");
@@ -303,7 +306,10 @@ fn locate_fhir_model_errors(out: &mut Vec<String>, label: &str, bundle: &Value) 
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "fhir-model oracle is compiled only in debug builds")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "fhir-model oracle is compiled only in debug builds"
+)]
 fn golden_bundles_deserialise_with_fhir_model() {
     let mut failures = Vec::new();
     for p in golden_files() {
@@ -500,7 +506,10 @@ fn json_schema_per_resource_errors_point_at_the_resource() {
 
 /// Defects fhir-model is known to catch (A.2, column V4).
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "fhir-model oracle is compiled only in debug builds")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "fhir-model oracle is compiled only in debug builds"
+)]
 fn fhir_model_rejects_known_defects() {
     let base = control_base();
     let text = serde_json::to_vec(&base).expect("serialise");
@@ -539,7 +548,10 @@ fn fhir_model_rejects_known_defects() {
 /// these starts failing, the checker got stricter — move the mutant into
 /// its negative controls above.
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "fhir-model oracle is compiled only in debug builds")]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "fhir-model oracle is compiled only in debug builds"
+)]
 fn known_blind_spots_are_covered_by_the_other_checker() {
     let base = control_base();
     // fhir-model ignores unknown elements; the schema catches them.

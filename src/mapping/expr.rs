@@ -467,7 +467,10 @@ fn call(
             };
             let mut parts = Vec::new();
             for a in rest {
-                let v: Vec<String> = texts(a, env, ctx, dollar).into_iter().map(|x| x.0).collect();
+                let v: Vec<String> = texts(a, env, ctx, dollar)
+                    .into_iter()
+                    .map(|x| x.0)
+                    .collect();
                 // concat() is all-or-nothing: a missing part makes the whole
                 // value absent (a bare prefix is never a value); join()
                 // skips missing parts.
@@ -552,7 +555,27 @@ fn call(
             if v.is_empty() {
                 if let Some((t, _)) = first_text(&args[1], env, ctx, dollar) {
                     let rule = name_of(&args[2]).to_string();
-                    env.warn(&rule, format!("source value absent; default used ({rule})"));
+                    // When the value was a table lookup, name the source code
+                    // that the table lacks (codes are not patient data).
+                    let why = match &args[0] {
+                        Expr::Call(Func::Lookup, la, _) => {
+                            let keys: Vec<String> = texts(&la[1], env, ctx, dollar)
+                                .into_iter()
+                                .map(|x| x.0)
+                                .collect();
+                            if keys.is_empty() {
+                                "source value absent".to_string()
+                            } else {
+                                format!(
+                                    "source code {} not in table {}",
+                                    keys.join(", "),
+                                    name_of(&la[0])
+                                )
+                            }
+                        }
+                        _ => "source value absent".to_string(),
+                    };
+                    env.warn(&rule, format!("{why}; default used ({rule})"));
                     out.push(Val::Str(t));
                 }
             } else {

@@ -336,11 +336,16 @@ impl Router<'_, '_, '_, '_> {
             return false;
         }
         let placeholder = crate::convert::placeholder::is_placeholder(&raw).is_some()
-            || self.rules.drops.iter().any(|r| r.is_match(&normalise_title(&raw)));
+            || self
+                .rules
+                .drops
+                .iter()
+                .any(|r| r.is_match(&normalise_title(&raw)));
         if !placeholder {
             return false;
         }
-        let real_text = self.text_el(sec).is_some() || self.children(sec).iter().any(|&c| self.subtree_has_text(c));
+        let real_text = self.text_el(sec).is_some()
+            || self.children(sec).iter().any(|&c| self.subtree_has_text(c));
         !real_text
     }
 
@@ -411,7 +416,9 @@ impl Router<'_, '_, '_, '_> {
         let (l, c) = self.env.doc.line_col(sec);
         self.env.findings.push(Finding {
             rule: "section-dropped".into(),
-            message: format!("source section at {l}:{c} is a placeholder (title and text); not carried"),
+            message: format!(
+                "source section at {l}:{c} is a placeholder (title and text); not carried"
+            ),
         });
     }
 
