@@ -126,7 +126,7 @@ fn utf8_or_fallback<'a>(bytes: &'a [u8], label: &'static str) -> Decoded<'a> {
 }
 
 fn utf16(bytes: &[u8], le: bool) -> Result<String, DecodeError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(DecodeError::BadUtf16(bytes.len() - 1));
     }
     let units = bytes.chunks_exact(2).map(|c| {
