@@ -152,7 +152,9 @@ pub fn run(
                     rp.ty,
                     i
                 )),
-                None => mint(&format!("key/{}/{}", rp.key, ctx)),
+                // The element's byte offset: stable for the same bytes, whatever
+                // the tree's internal numbering.
+                None => mint(&format!("key/{}/{}", rp.key, doc.node(ctx).pos)),
             };
             ids.entry(rp.key.clone()).or_default().push(id.clone());
             ctx_of.entry(rp.key.clone()).or_default().push(ctx);

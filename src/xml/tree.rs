@@ -128,6 +128,9 @@ impl<'a> Document<'a> {
             cfg.expand_empty_elements = false;
         }
         let mut stack: Vec<NodeId> = Vec::with_capacity(32);
+        // Number of open elements that may hold mixed content; outside them
+        // whitespace-only text (indentation) carries nothing and is not kept.
+        let mut mixed: u32 = 0;
         // Pending text run: pieces merged into one text node.
         let mut text: Option<(Cow<'a, str>, u32)> = None;
         let err = |doc: &Document<'a>, at: u64, msg: String| {
@@ -159,7 +162,7 @@ impl<'a> Document<'a> {
                     if stack.is_empty() && doc.root != NONE {
                         return Err(err(&doc, pos, "more than one root element".into()));
                     }
-                    doc.flush_text(&mut text, &stack);
+                    doc.flush_text_ws(&mut text, &stack, mixed > 0);
                     let local = borrow_or_own(src, e.local_name().into_inner());
                     let attr_start = doc.attrs.len() as u32;
                     for a in e.attributes() {
@@ -227,11 +230,17 @@ impl<'a> Document<'a> {
                     }
                     if matches!(ev, Event::Start(_)) {
                         stack.push(id);
+                        if is_mixed(&doc.nodes[id as usize].local) {
+                            mixed += 1;
+                        }
                     }
                 }
                 Event::End(_) => {
-                    doc.flush_text(&mut text, &stack);
+                    doc.flush_text_ws(&mut text, &stack, mixed > 0);
                     if let Some(id) = stack.pop() {
+                        if is_mixed(&doc.nodes[id as usize].local) {
+                            mixed -= 1;
+                        }
                         let last = (doc.nodes.len() - 1) as NodeId;
                         doc.nodes[id as usize].subtree_end = last;
                     }
@@ -339,6 +348,23 @@ impl<'a> Document<'a> {
             self.nodes[p].last_child = id;
         }
         id
+    }
+
+    fn flush_text_ws(
+        &mut self,
+        text: &mut Option<(Cow<'a, str>, u32)>,
+        stack: &[NodeId],
+        keep_ws: bool,
+    ) {
+        if !keep_ws {
+            if let Some((t, _)) = text {
+                if t.bytes().all(|b| b.is_ascii_whitespace()) {
+                    *text = None;
+                    return;
+                }
+            }
+        }
+        self.flush_text(text, stack);
     }
 
     fn flush_text(&mut self, text: &mut Option<(Cow<'a, str>, u32)>, stack: &[NodeId]) {
@@ -541,6 +567,34 @@ impl Iterator for Children<'_, '_> {
         self.next = self.doc.nodes[cur as usize].next_sibling;
         Some(cur)
     }
+}
+
+/// Elements whose content may be mixed (narrative, values, names,
+/// addresses): whitespace between their child elements is significant.
+fn is_mixed(local: &str) -> bool {
+    matches!(
+        local,
+        "text"
+            | "value"
+            | "originalText"
+            | "html"
+            | "body"
+            | "title"
+            | "name"
+            | "addr"
+            | "desc"
+            | "paragraph"
+            | "content"
+            | "td"
+            | "th"
+            | "item"
+            | "caption"
+            | "footnote"
+            | "p"
+            | "span"
+            | "div"
+            | "li"
+    )
 }
 
 /// A parse error described without quoting document content (quick-xml's
