@@ -358,6 +358,7 @@ impl Path {
                     }) = self.steps.first()
                     {
                         let all: Vec<NodeId> = std::iter::once(doc.root())
+                            .filter(|&c| matches_name(doc, c, ns, local))
                             .chain(
                                 doc.descendant_elements(doc.root())
                                     .filter(|&c| matches_name(doc, c, ns, local)),
@@ -371,7 +372,10 @@ impl Path {
                     ns, local, preds, ..
                 }) => {
                     let mut next = Vec::new();
-                    filter_step(doc, &[doc.root()], ns, local, preds, &mut next);
+                    let root: Vec<NodeId> = std::iter::once(doc.root())
+                        .filter(|&c| matches_name(doc, c, ns, local))
+                        .collect();
+                    filter_step(doc, &root, ns, local, preds, &mut next);
                     cur = next.into_iter().map(Item::Node).collect();
                 }
                 _ => cur.push(Item::Node(doc.root())),
@@ -467,15 +471,17 @@ fn filter_step(
     preds: &[Pred],
     out: &mut Vec<NodeId>,
 ) {
+    // Callers pass candidates already filtered by name; keep elements only.
+    let _ = (ns, local);
     let mut matched: Vec<NodeId> = cands
         .iter()
         .copied()
-        .filter(|&c| {
-            doc.node(c).kind == NodeKind::Element
-                && local.as_deref().is_none_or(|l| doc.local(c) == l)
-                && ns.as_deref().is_none_or(|u| doc.ns_uri(c) == u)
-        })
+        .filter(|&c| doc.node(c).kind == NodeKind::Element)
         .collect();
+    if preds.is_empty() {
+        out.extend(matched);
+        return;
+    }
     for p in preds {
         let snapshot = std::mem::take(&mut matched);
         let len = snapshot.len();
