@@ -109,15 +109,11 @@ pub fn run(
     let toc = plan.toc.constants();
     let mut ids: HashMap<String, Vec<String>> = HashMap::new();
     let mut ctx_of: HashMap<String, Vec<NodeId>> = HashMap::new();
-    let doc_bundle_id = mint("bundle/document");
-    ids.insert("document".into(), vec![doc_bundle_id.clone()]);
-
-    // Phase 1: instances and ids.
-    let mut instances: Vec<Instance> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for (pi, rp) in plan.resources.iter().enumerate() {
-        let ctxs = {
-            let mut env = Env {
+    // The expression environment over this document's state (one place
+    // that lists what expressions can see).
+    macro_rules! here_env {
+        () => {
+            Env {
                 doc,
                 tables,
                 ids: &ids,
@@ -126,21 +122,23 @@ pub fn run(
                 ctx_ids: &ctx_of,
                 toc: &toc,
                 document_id: &document_id,
-            };
+            }
+        };
+    }
+    let doc_bundle_id = mint("bundle/document");
+    ids.insert("document".into(), vec![doc_bundle_id.clone()]);
+
+    // Phase 1: instances and ids.
+    let mut instances: Vec<Instance> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (pi, rp) in plan.resources.iter().enumerate() {
+        let ctxs = {
+            let mut env = here_env!();
             contexts(rp, &mut env)
         };
         for ctx in ctxs {
             let identity = rp.identity.as_ref().and_then(|e| {
-                let mut env = Env {
-                    doc,
-                    tables,
-                    ids: &ids,
-                    findings: &mut findings,
-                    uuid_ns,
-                    ctx_ids: &ctx_of,
-                    toc: &toc,
-                    document_id: &document_id,
-                };
+                let mut env = here_env!();
                 let mut v = Vec::new();
                 expr::eval(e, &mut env, ctx, None, &mut v);
                 v.iter().find_map(|x| env.text(x))
@@ -187,16 +185,7 @@ pub fn run(
                 meta,
             );
         }
-        let mut env = Env {
-            doc,
-            tables,
-            ids: &ids,
-            findings: &mut findings,
-            uuid_ns,
-            ctx_ids: &ctx_of,
-            toc: &toc,
-            document_id: &document_id,
-        };
+        let mut env = here_env!();
         exec(&rp.body, &mut obj, &mut env, inst.ctx, None);
         built.push((inst.plan, inst.id.clone(), obj));
     }
@@ -213,16 +202,7 @@ pub fn run(
             line_col: None,
         })?;
     let (secs, coverage) = {
-        let mut env = Env {
-            doc,
-            tables,
-            ids: &ids,
-            findings: &mut findings,
-            uuid_ns,
-            ctx_ids: &ctx_of,
-            toc: &toc,
-            document_id: &document_id,
-        };
+        let mut env = here_env!();
         sections::build(plan, &mut env)
     };
     {

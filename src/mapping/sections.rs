@@ -43,6 +43,28 @@ struct Router<'p, 'e, 'x, 'd> {
     stats: Stats,
 }
 
+/// Generated and routed parts of one slice.
+struct Slice {
+    rows: String,
+    blocks: Vec<String>,
+    entries: Vec<String>,
+    empty_text: Option<String>,
+    first_seen: usize,
+}
+
+impl Slice {
+    fn new(seq: &mut usize) -> Slice {
+        *seq += 1;
+        Slice {
+            rows: String::new(),
+            blocks: Vec::new(),
+            entries: Vec::new(),
+            empty_text: None,
+            first_seen: *seq,
+        }
+    }
+}
+
 /// Build the Composition.section array.
 pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
     let mut routed: Vec<(String, String)> = Vec::new();
@@ -72,14 +94,6 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         cov.narrative_dropped_markup =
             r.stats.dropped_attrs + r.stats.unknown_elements + r.stats.unknown_styles;
         routed = r.blocks;
-    }
-    // Generated parts per slice.
-    struct Slice {
-        rows: String,
-        blocks: Vec<String>,
-        entries: Vec<String>,
-        empty_text: Option<String>,
-        first_seen: usize,
     }
     let mut slices: HashMap<String, Slice> = HashMap::new();
     let mut seq = 0usize;
@@ -114,16 +128,9 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
                 }
             }
         }
-        let s = slices.entry(def.slice.clone()).or_insert_with(|| {
-            seq += 1;
-            Slice {
-                rows: String::new(),
-                blocks: Vec::new(),
-                entries: Vec::new(),
-                empty_text: None,
-                first_seen: seq,
-            }
-        });
+        let s = slices
+            .entry(def.slice.clone())
+            .or_insert_with(|| Slice::new(&mut seq));
         s.rows.push_str(&rows);
         for e in entries {
             if !s.entries.contains(&e) {
@@ -135,16 +142,7 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         }
     }
     for (slice, html) in routed {
-        let s = slices.entry(slice).or_insert_with(|| {
-            seq += 1;
-            Slice {
-                rows: String::new(),
-                blocks: Vec::new(),
-                entries: Vec::new(),
-                empty_text: None,
-                first_seen: seq,
-            }
-        });
+        let s = slices.entry(slice).or_insert_with(|| Slice::new(&mut seq));
         s.blocks.push(html);
     }
     // Slices that need an entry they cannot have go to the catch-all.
@@ -165,32 +163,18 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
                     rule: "section-rerouted".into(),
                     message: format!("slice {k} needs an entry that could not be built; its narrative went to {catch_all}"),
                 });
-                let c = slices.entry(catch_all.clone()).or_insert_with(|| {
-                    seq += 1;
-                    Slice {
-                        rows: String::new(),
-                        blocks: Vec::new(),
-                        entries: Vec::new(),
-                        empty_text: None,
-                        first_seen: seq,
-                    }
-                });
+                let c = slices
+                    .entry(catch_all.clone())
+                    .or_insert_with(|| Slice::new(&mut seq));
                 c.blocks.extend(s.blocks);
             }
         }
     }
     // Mandatory slices always present.
     for d in plan.slices.iter().filter(|d| d.min > 0) {
-        slices.entry(d.key.clone()).or_insert_with(|| {
-            seq += 1;
-            Slice {
-                rows: String::new(),
-                blocks: Vec::new(),
-                entries: Vec::new(),
-                empty_text: None,
-                first_seen: seq,
-            }
-        });
+        slices
+            .entry(d.key.clone())
+            .or_insert_with(|| Slice::new(&mut seq));
     }
     // Order (R28): DEM, GPP, REF, ADM, ATT, DIS, then first appearance, then ALG, PCR, DST.
     let head = ["DEM", "GPP", "REF", "ADM", "ATT", "DIS"];

@@ -79,6 +79,29 @@ pub struct DocResult {
     pub coverage: Option<crate::mapping::sections::Coverage>,
 }
 
+impl DocResult {
+    /// A result not yet decided (failed until a stage says otherwise).
+    fn new(index: usize, input: &str, out_prefix: &str) -> DocResult {
+        DocResult {
+            index,
+            input: input.to_string(),
+            out_prefix: out_prefix.to_string(),
+            item: 0,
+            kind: "unknown".into(),
+            recognised_by: "none",
+            outcome: Outcome::Failed,
+            reason: None,
+            position: None,
+            issues: Vec::new(),
+            bundle: None,
+            document_id: None,
+            bytes: 0,
+            times: StageTimes::default(),
+            coverage: None,
+        }
+    }
+}
+
 /// Process one input file.
 pub fn process(
     index: usize,
@@ -87,23 +110,7 @@ pub fn process(
     mmap: MmapPolicy,
     buf: &mut Vec<u8>,
 ) -> DocResult {
-    let mut r = DocResult {
-        index,
-        input: input.rel.clone(),
-        out_prefix: input.out_prefix.clone(),
-        item: 0,
-        kind: "unknown".into(),
-        recognised_by: "none",
-        outcome: Outcome::Failed,
-        reason: None,
-        position: None,
-        issues: Vec::new(),
-        bundle: None,
-        document_id: None,
-        bytes: 0,
-        times: StageTimes::default(),
-        coverage: None,
-    };
+    let mut r = DocResult::new(index, &input.rel, &input.out_prefix);
     let t = Instant::now();
     let bytes = match source::read(&input.path, mmap, buf) {
         Ok(b) => b,
@@ -143,23 +150,8 @@ fn fail(r: &mut DocResult, rule: &str, message: String, pos: Option<(u32, u32)>)
 
 /// Convert in-memory bytes (the benchmark and library entry point).
 pub fn convert_bytes(input: &str, bytes: &[u8], maps: &MapSet) -> DocResult {
-    let mut r = DocResult {
-        index: 0,
-        input: input.into(),
-        out_prefix: String::new(),
-        item: 0,
-        kind: "unknown".into(),
-        recognised_by: "none",
-        outcome: Outcome::Failed,
-        reason: None,
-        position: None,
-        issues: Vec::new(),
-        bundle: None,
-        document_id: None,
-        bytes: bytes.len() as u64,
-        times: StageTimes::default(),
-        coverage: None,
-    };
+    let mut r = DocResult::new(0, input, "");
+    r.bytes = bytes.len() as u64;
     convert_into(&mut r, bytes, maps);
     r
 }
