@@ -131,29 +131,50 @@ pub fn run(
     // Phase 1: instances and ids.
     let mut instances: Vec<Instance> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
+    let mut by_identity: HashMap<(String, String), String> = HashMap::new();
     for (pi, rp) in plan.resources.iter().enumerate() {
         let ctxs = {
             let mut env = here_env!();
             contexts(rp, &mut env)
         };
         for ctx in ctxs {
-            let identity = rp.identity.as_ref().and_then(|e| {
-                let mut env = here_env!();
-                let mut v = Vec::new();
-                expr::eval(e, &mut env, ctx, None, &mut v);
-                v.iter().find_map(|x| env.text(x))
-            });
-            let id = match identity {
-                Some(i) => mint(&format!(
-                    "{}{}/{}",
-                    if rp.outer { "outer/" } else { "" },
-                    rp.ty,
-                    i
-                )),
+            // Identity: every value of the expression is a key of this
+            // resource; two instances of one type sharing any key are one
+            // resource (e.g. the same clinician known by SDS user id in one
+            // place and by role-profile id in another).
+            let keys: Vec<String> = match rp.identity.as_ref() {
+                Some(e) => {
+                    let mut env = here_env!();
+                    let mut v = Vec::new();
+                    expr::eval(e, &mut env, ctx, None, &mut v);
+                    let mut k: Vec<String> = Vec::new();
+                    for x in &v {
+                        if let Some(t) = env.text(x) {
+                            if !k.contains(&t) {
+                                k.push(t);
+                            }
+                        }
+                    }
+                    k
+                }
+                None => Vec::new(),
+            };
+            let scope = format!("{}{}", if rp.outer { "outer/" } else { "" }, rp.ty);
+            let known = keys
+                .iter()
+                .find_map(|k| by_identity.get(&(scope.clone(), k.clone())).cloned());
+            let id = match (known, keys.first()) {
+                (Some(id), _) => id,
+                (None, Some(first)) => mint(&format!("{scope}/{first}")),
                 // The element's byte offset: stable for the same bytes, whatever
                 // the tree's internal numbering.
-                None => mint(&format!("key/{}/{}", rp.key, doc.node(ctx).pos)),
+                (None, None) => mint(&format!("key/{}/{}", rp.key, doc.node(ctx).pos)),
             };
+            for k in keys {
+                by_identity
+                    .entry((scope.clone(), k))
+                    .or_insert_with(|| id.clone());
+            }
             ids.entry(rp.key.clone()).or_default().push(id.clone());
             ctx_of.entry(rp.key.clone()).or_default().push(ctx);
             if seen.insert(id.clone()) {
