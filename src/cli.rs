@@ -82,6 +82,9 @@ struct ConvertArgs {
     /// Documents per parallel window (memory bound; output does not depend on it).
     #[arg(long, default_value_t = 256)]
     batch: usize,
+    /// Largest input file accepted, in MB; larger files fail with rule too-large (bounds memory per thread).
+    #[arg(long, default_value_t = 64)]
+    max_doc_mb: u64,
 }
 
 fn load_maps(dir: Option<&Path>) -> Result<MapSet, String> {
@@ -157,6 +160,7 @@ pub fn main() -> i32 {
                 stats: a.stats,
                 overwrite: a.overwrite,
                 batch: a.batch,
+                max_doc_bytes: a.max_doc_mb.saturating_mul(1_000_000),
             };
             match pipeline::run(&opts, &maps) {
                 Ok(s) => {

@@ -765,3 +765,24 @@ fn not_well_formed_documents_fail_with_a_position() {
         assert!(l.get("line").and_then(Value::as_u64).is_some(), "{l}");
     }
 }
+
+#[test]
+fn documents_over_the_size_limit_fail_without_being_read() {
+    let t = tempfile::tempdir().unwrap();
+    let out = out_dir(&t, "out");
+    let r = run(&args(&[
+        "convert",
+        DISCHARGE,
+        "--out",
+        &out,
+        "--max-doc-mb",
+        "0",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.dump());
+    let lines = ledger(Path::new(&out));
+    assert_eq!(lines.len(), 7);
+    for l in &lines {
+        assert_eq!(l["outcome"], "failed", "{l}");
+        assert!(l["reason"].as_str().unwrap().contains("[too-large]"), "{l}");
+    }
+}

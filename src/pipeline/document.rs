@@ -108,10 +108,29 @@ pub fn process(
     input: &Input,
     maps: &MapSet,
     mmap: MmapPolicy,
+    max_bytes: u64,
     buf: &mut Vec<u8>,
 ) -> DocResult {
     let mut r = DocResult::new(index, &input.rel, &input.out_prefix);
     let t = Instant::now();
+    // Memory stays bounded per thread whatever the input: a document larger
+    // than the limit is failed before it is read (ToC messages are limited
+    // to 5 MB at the receiver; archives hold far smaller documents).
+    if let Ok(meta) = std::fs::metadata(&input.path) {
+        if meta.len() > max_bytes {
+            r.bytes = meta.len();
+            fail(
+                &mut r,
+                "too-large",
+                format!(
+                    "document larger than the limit of {} MB (--max-doc-mb)",
+                    max_bytes / 1_000_000
+                ),
+                None,
+            );
+            return r;
+        }
+    }
     let bytes = match source::read(&input.path, mmap, buf) {
         Ok(b) => b,
         Err(e) => {

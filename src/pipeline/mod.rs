@@ -54,6 +54,8 @@ pub struct Options {
     pub overwrite: bool,
     /// Documents per parallel window.
     pub batch: usize,
+    /// Largest document accepted, in bytes (larger ones fail with `too-large`).
+    pub max_doc_bytes: u64,
 }
 
 /// A configuration or usage problem (exit code 2).
@@ -119,6 +121,7 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     let writer = std::thread::spawn(move || sink.consume(rx, writer_bar));
     let batch = opts.batch.max(1);
     let mmap = opts.mmap;
+    let max_doc = opts.max_doc_bytes;
     let stop = AtomicBool::new(false);
     pool.install(|| {
         for (w, window) in inputs.chunks(batch).enumerate() {
@@ -130,7 +133,7 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
                 .enumerate()
                 .for_each_init(Vec::new, |buf, (i, input)| {
                     let index = w * batch + i;
-                    let r = document::process(index, input, maps, mmap, buf);
+                    let r = document::process(index, input, maps, mmap, max_doc, buf);
                     if tx.send(r).is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
