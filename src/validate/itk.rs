@@ -55,7 +55,20 @@ static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
 });
 // Test-harness rule 10007 for SenderReference.
 static SENDER_REFERENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^.*\w+.*$").unwrap());
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").unwrap());
+/// txt-2: some non-whitespace character outside markup (a linear scan;
+/// this runs on every section of every bundle).
+fn has_text_outside_tags(div: &str) -> bool {
+    let mut in_tag = false;
+    for c in div.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag && !c.is_whitespace() => return true,
+            _ => {}
+        }
+    }
+    false
+}
 
 /// Issue collector.
 struct Out {
@@ -1498,7 +1511,7 @@ fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
         ),
         Some(div) => {
             let has_img = div.contains("<img");
-            if !has_img && TAG.replace_all(div, "").trim().is_empty() {
+            if !has_img && !has_text_outside_tags(div) {
                 out.error(
                     r::SECTION_TEXT,
                     &dloc,
