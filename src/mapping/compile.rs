@@ -133,6 +133,10 @@ pub struct SectionRules {
     pub drops: Vec<Regex>,
     /// Where unmatched narrative goes.
     pub catch_all: String,
+    /// All title patterns in one automaton (one pass per title).
+    pub title_set: regex::RegexSet,
+    /// Route index of each pattern in `title_set`.
+    pub title_routes: Vec<usize>,
 }
 
 /// A generated section (`section KEY`).
@@ -1031,12 +1035,24 @@ fn compile_sections(
             return Err(c.err("unexpected text at end of line"));
         }
     }
+    let mut pats = Vec::new();
+    let mut title_routes = Vec::new();
+    for (i, r) in routes.iter().enumerate() {
+        if let Matcher::Title(re, _) = &r.m {
+            pats.push(re.as_str().to_string());
+            title_routes.push(i);
+        }
+    }
+    let title_set = regex::RegexSet::new(&pats)
+        .map_err(|e| err(cx.file, c.loc(), format!("title patterns: {e}")))?;
     Ok(SectionRules {
         from,
         routes,
         containers,
         drops,
         catch_all,
+        title_set,
+        title_routes,
     })
 }
 

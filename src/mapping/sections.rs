@@ -371,9 +371,15 @@ impl Router<'_, '_, '_, '_> {
             }
         }
         if let Some(t) = title {
-            for r in &self.rules.routes {
-                if let Matcher::Title(re, top) = &r.m {
-                    if (!*top || !has_routed_parent) && re.is_match(&t) {
+            // One automaton pass; then the first matching route in order.
+            let hits = self.rules.title_set.matches(&t);
+            for (k, &ri) in self.rules.title_routes.iter().enumerate() {
+                if !hits.matched(k) {
+                    continue;
+                }
+                let r = &self.rules.routes[ri];
+                if let Matcher::Title(_, top) = &r.m {
+                    if !*top || !has_routed_parent {
                         return Some((r.slice.clone(), "title"));
                     }
                 }
