@@ -331,13 +331,12 @@ pub fn item_text<'d>(doc: &'d Document, it: Item) -> std::borrow::Cow<'d, str> {
             let v = &doc.attrs(n)[i as usize].value;
             std::borrow::Cow::Borrowed(v.trim())
         }
-        Item::Node(n) => {
-            let s = doc.string_value(n);
-            if s.split_whitespace().count() <= 1 && s.trim().len() == s.len() {
-                return s;
+        Item::Node(n) => match doc.string_value(n) {
+            std::borrow::Cow::Borrowed(b) => crate::convert::text::collapse_ws(b),
+            std::borrow::Cow::Owned(o) => {
+                std::borrow::Cow::Owned(crate::convert::text::collapse_ws(&o).into_owned())
             }
-            std::borrow::Cow::Owned(s.split_whitespace().collect::<Vec<_>>().join(" "))
-        }
+        },
     }
 }
 
