@@ -53,6 +53,11 @@ pub struct Written {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
+    write_atomic_in(dir, path, bytes)
+}
+
+/// As [`write_atomic`], for a `path` whose folder `dir` is known to exist.
+fn write_atomic_in(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -130,6 +135,8 @@ impl Sink {
         let mut w = Written::default();
         let mut seen_ids: HashMap<String, [u8; 16]> = HashMap::new();
         let started = Instant::now();
+        // Folders already created under OUT (saves a stat per bundle).
+        let mut dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
         let result = (|| -> Result<(), SinkError> {
             for mut r in rx.iter() {
                 // Bundle files can be written in any order.
@@ -138,7 +145,15 @@ impl Sink {
                     match bundle_path(&r.out_prefix, &r.input, r.item, false) {
                         Some(rel) => {
                             let p = self.out.join(&rel);
-                            if let Err(e) = write_atomic(&p, &bytes) {
+                            let dir = p.parent().unwrap_or(&self.out).to_path_buf();
+                            let made = if dirs.contains(&dir) {
+                                Ok(())
+                            } else {
+                                fs::create_dir_all(&dir).map(|_| {
+                                    dirs.insert(dir.clone());
+                                })
+                            };
+                            if let Err(e) = made.and_then(|_| write_atomic_in(&dir, &p, &bytes)) {
                                 r.outcome = Outcome::Failed;
                                 r.reason = Some(format!(
                                     "{}: cannot write output: {} [write-error]",
