@@ -1056,6 +1056,24 @@ fn compile_sections(
     })
 }
 
+/// A declared resource key at the cursor.
+fn resource_key(cx: &Ctx, c: &mut Cursor) -> Result<String, CompileError> {
+    c.ws();
+    let at = c.loc();
+    let k = c
+        .word()
+        .ok_or_else(|| c.err("expected a resource key"))?
+        .to_string();
+    if !cx.keys.contains(&k) {
+        return Err(err(
+            cx.file,
+            at,
+            format!("no resource is declared with key '{k}'"),
+        ));
+    }
+    Ok(k)
+}
+
 fn compile_section_def(
     cx: &Ctx,
     c: &mut Cursor,
@@ -1073,20 +1091,7 @@ fn compile_section_def(
     let mut only_if = None;
     c.ws();
     if c.eat_kw("if") {
-        c.ws();
-        let at = c.loc();
-        let k = c
-            .word()
-            .ok_or_else(|| c.err("expected a resource key"))?
-            .to_string();
-        if !cx.keys.contains(&k) {
-            return Err(err(
-                cx.file,
-                at,
-                format!("no resource is declared with key '{k}'"),
-            ));
-        }
-        only_if = Some(k);
+        only_if = Some(resource_key(cx, &mut c)?);
     }
     let mut def = SectionDef {
         slice,
@@ -1099,20 +1104,7 @@ fn compile_section_def(
     for l in body {
         let mut c = Cursor::new(cx.file, l.text, l.loc);
         if c.eat_kw("entry") {
-            c.ws();
-            let at = c.loc();
-            let k = c
-                .word()
-                .ok_or_else(|| c.err("expected a resource key"))?
-                .to_string();
-            if !cx.keys.contains(&k) {
-                return Err(err(
-                    cx.file,
-                    at,
-                    format!("no resource is declared with key '{k}'"),
-                ));
-            }
-            def.entries.push(k);
+            def.entries.push(resource_key(cx, &mut c)?);
         } else if c.eat_kw("row") {
             let label = c
                 .string()?
