@@ -1091,7 +1091,7 @@ fn compile_section_def(
     let mut only_if = None;
     c.ws();
     if c.eat_kw("if") {
-        only_if = Some(resource_key(cx, &mut c)?);
+        only_if = Some(resource_key(cx, c)?);
     }
     let mut def = SectionDef {
         slice,
