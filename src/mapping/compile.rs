@@ -148,8 +148,9 @@ pub struct SectionDef {
     pub only_if: Option<String>,
     /// Resource keys referenced as entries.
     pub entries: Vec<String>,
-    /// Generated narrative rows.
-    pub rows: Vec<(String, Expr)>,
+    /// Generated narrative rows: label, optional `each` path (one row per
+    /// selected element, the expression evaluated there), value.
+    pub rows: Vec<(String, Option<Path>, Expr)>,
     /// Narrative when nothing else is there.
     pub empty_text: Option<String>,
     /// Where.
@@ -1109,10 +1110,17 @@ fn compile_section_def(
             let label = c
                 .string()?
                 .ok_or_else(|| c.err("expected a quoted row label"))?;
+            c.ws();
+            let each = if c.eat_kw("each") {
+                c.ws();
+                Some(path::parse(&mut c, &cx.ns)?)
+            } else {
+                None
+            };
             c.expect("=")?;
             let e = expr::parse(&mut c, &cx.ns)?;
             check_expr(cx, &e)?;
-            def.rows.push((label, e));
+            def.rows.push((label, each, e));
         } else if c.eat_kw("empty-text") {
             def.empty_text = Some(c.string()?.ok_or_else(|| c.err("expected quoted text"))?);
         } else {

@@ -104,18 +104,35 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
             }
         }
         let mut rows = String::new();
-        for (label, e) in &def.rows {
-            let mut vals = Vec::new();
-            expr::eval(e, env, env.doc.root(), None, &mut vals);
-            let texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
-            if texts.is_empty() {
-                continue;
+        for (label, each, e) in &def.rows {
+            // One row for the document, or one per element `each` selects.
+            let ctxs: Vec<NodeId> = match each {
+                None => vec![env.doc.root()],
+                Some(p) => {
+                    let mut items = Vec::new();
+                    p.eval(env.doc, env.doc.root(), &mut items);
+                    items
+                        .into_iter()
+                        .filter_map(|i| match i {
+                            super::path::Item::Node(n) => Some(n),
+                            _ => None,
+                        })
+                        .collect()
+                }
+            };
+            for ctx in ctxs {
+                let mut vals = Vec::new();
+                expr::eval(e, env, ctx, None, &mut vals);
+                let texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+                if texts.is_empty() {
+                    continue;
+                }
+                rows.push_str("<tr><th>");
+                narrative::escape_text(label, &mut rows);
+                rows.push_str("</th><td>");
+                narrative::escape_text(&texts.join("; "), &mut rows);
+                rows.push_str("</td></tr>");
             }
-            rows.push_str("<tr><th>");
-            narrative::escape_text(label, &mut rows);
-            rows.push_str("</th><td>");
-            narrative::escape_text(&texts.join("; "), &mut rows);
-            rows.push_str("</td></tr>");
         }
         let mut entries = Vec::new();
         for k in &def.entries {
