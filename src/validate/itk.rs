@@ -1191,6 +1191,24 @@ fn check_composition(
                         &format!("{cloc}.subject.reference"),
                         "Composition.subject must reference a Patient",
                     );
+                } else {
+                    // FHIR-DEM-01/02 (crosswalk §2.1.7, R18): the patient must
+                    // be identified by an NHS number or a local identifier.
+                    let identified = t
+                        .resource
+                        .map(|p| {
+                            arr(p, "identifier")
+                                .iter()
+                                .any(|i| s(i, "value").is_some_and(|v| !v.trim().is_empty()))
+                        })
+                        .unwrap_or(false);
+                    if !identified {
+                        out.error(
+                            r::PATIENT_IDENTIFIER,
+                            &format!("{}.identifier", t.rloc()),
+                            "the Patient has no identifier (NHS number or local identifier required)",
+                        );
+                    }
                 }
             }
         }

@@ -55,6 +55,7 @@
 //! | `care-setting` | error | Composition has Extension-CareConnect-CareSettingType-1 exactly once with one SNOMED coding with code and display |
 //! | `composition-fields` | error | Composition `identifier.system`+`.value`, `status`, `type` with one coding with system/code/display, `subject.reference`, `date`, ≥1 `author.reference`, `title`; `confidentiality`, `attester`, `event` absent |
 //! | `composition-targets` | error | `subject` resolves to a Patient; every `author` to a Practitioner or Device |
+//! | `patient-identifier` | error | that Patient has an identifier with a value (FHIR-DEM-01/02: NHS number or local id) |
 //! | `relates-to` | error | `relatesTo` at most once, with `code` = `replaces` |
 //! | `section-code` | error | every section has `code` with exactly one coding, system SNOMED CT, code from the Composition profile's section table (closed slicing) |
 //! | `section-fixed` | error | section `title` present and equal to the slice's fixed title; coding `display` equal to the fixed display |
@@ -116,6 +117,8 @@ pub mod rules {
     pub const COMPOSITION_FIELDS: &str = "composition-fields";
     /// Composition subject / author targets.
     pub const COMPOSITION_TARGETS: &str = "composition-targets";
+    /// The Composition's Patient carries an NHS number or a local identifier.
+    pub const PATIENT_IDENTIFIER: &str = "patient-identifier";
     /// Composition.relatesTo.
     pub const RELATES_TO: &str = "relates-to";
     /// Section code / closed slicing.
@@ -139,6 +142,7 @@ pub mod rules {
 
     /// Every rule id, in table order.
     pub const ALL: &[&str] = &[
+        PATIENT_IDENTIFIER,
         MESSAGE_BUNDLE,
         BUNDLE_PROHIBITED,
         ITK_ENTRY_ORDER,

@@ -1019,3 +1019,18 @@ fn one_defect_gives_one_error() {
     comp(&mut m)["section"][1]["title"] = json!("Allergies");
     assert_eq!(blocking(&validate_message(&m)).len(), 1);
 }
+
+#[test]
+fn patient_must_be_identified() {
+    let mut m = valid_message();
+    // entry[3] is the document Bundle; its entry[1] is the Patient.
+    let pat = &mut m["entry"][3]["resource"]["entry"][1]["resource"];
+    assert_eq!(pat["resourceType"], "Patient");
+    pat.as_object_mut().unwrap().remove("identifier");
+    expect(
+        &m,
+        crate::validate::rules::PATIENT_IDENTIFIER,
+        Severity::Error,
+        "Bundle.entry[3].resource.entry[1].resource.identifier",
+    );
+}
