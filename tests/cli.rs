@@ -786,3 +786,32 @@ fn documents_over_the_size_limit_fail_without_being_read() {
         assert!(l["reason"].as_str().unwrap().contains("[too-large]"), "{l}");
     }
 }
+
+#[test]
+fn a_document_without_id_is_identified_by_its_set_id() {
+    let t = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(format!("{DISCHARGE}/discharge_01_classic_default_ns.xml"))
+        .unwrap();
+    // Drop the document-level id element (the first <id …/> after <ClinicalDocument>).
+    let start = src
+        .find("<id root=\"3FB440FF")
+        .expect("fixture document id");
+    let end = start + src[start..].find("/>").unwrap() + 2;
+    let stripped = format!("{}{}", &src[..start], &src[end..]);
+    let input = t.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("noid.xml"), stripped).unwrap();
+    let out = out_dir(&t, "out");
+    let r = run(&args(&["convert", input.to_str().unwrap(), "--out", &out]));
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let l = &ledger(Path::new(&out))[0];
+    assert_eq!(l["outcome"], "converted", "{l}");
+    assert!(
+        l["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["rule"] == "document-id-missing"),
+        "{l}"
+    );
+}

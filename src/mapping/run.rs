@@ -91,18 +91,32 @@ pub fn run(
         .and_then(|n| doc.attr(n, "extension"))
         .map(str::trim)
         .unwrap_or("");
-    let document_id =
-        if !src_root.is_empty() && src_ext.is_empty() && uuid::Uuid::parse_str(src_root).is_ok() {
-            src_root.to_lowercase()
-        } else if !src_root.is_empty() {
-            uuid::Uuid::new_v5(&PROJECT_NS, format!("{src_root}|{src_ext}").as_bytes()).to_string()
-        } else {
-            return Err(RunError {
-                rule: "document-id-missing",
-                message: "the document has no usable id/@root".into(),
-                line_col: Some(doc.line_col(root)),
+    let document_id = if !src_root.is_empty()
+        && src_ext.is_empty()
+        && uuid::Uuid::parse_str(src_root).is_ok()
+    {
+        src_root.to_lowercase()
+    } else if !src_root.is_empty() {
+        uuid::Uuid::new_v5(&PROJECT_NS, format!("{src_root}|{src_ext}").as_bytes()).to_string()
+    } else if let Some(set) = doc
+        .child(root, crate::xml::NS_HL7, "setId")
+        .and_then(|n| doc.attr(n, "root"))
+        .map(str::trim)
+        .filter(|r| uuid::Uuid::parse_str(r).is_ok())
+    {
+        findings.push(Finding {
+            rule: "document-id-missing".into(),
+            message: "the document has no usable id/@root; its setId identifies it".into(),
+        });
+        set.to_lowercase()
+    } else {
+        // Still identifiable by content: a name-based UUID of the bytes.
+        findings.push(Finding {
+                rule: "document-id-missing".into(),
+                message: "the document has no usable id/@root or setId; its identifier is derived from its content".into(),
             });
-        };
+        uuid::Uuid::new_v5(&PROJECT_NS, format!("content/{hash}").as_bytes()).to_string()
+    };
     let uuid_ns = uuid::Uuid::new_v5(&PROJECT_NS, format!("doc/{document_id}/{hash}").as_bytes());
     let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
 
