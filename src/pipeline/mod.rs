@@ -111,11 +111,7 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| ConfigError::Threads(e.to_string()))?;
-    let total_bytes: u64 = inputs
-        .iter()
-        .map(|i| std::fs::metadata(&i.path).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    let bar = progress_bar(opts.progress, inputs.len() as u64, total_bytes);
+    let bar = progress_bar(opts.progress, inputs.len() as u64);
     let (tx, rx) = crossbeam_channel::bounded::<DocResult>(opts.threads.max(1) * 4);
     let writer_bar = bar.clone();
     let writer = std::thread::spawn(move || sink.consume(rx, writer_bar));
@@ -160,24 +156,67 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     Ok(summary)
 }
 
-fn progress_bar(mode: ProgressMode, docs: u64, _bytes: u64) -> Option<indicatif::ProgressBar> {
+fn progress_bar(mode: ProgressMode, docs: u64) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    let on = match mode {
-        ProgressMode::Always => true,
-        ProgressMode::Never => false,
-        ProgressMode::Auto => std::io::stderr().is_terminal(),
+    let tty = std::io::stderr().is_terminal();
+    let target = match mode {
+        ProgressMode::Never => return None,
+        ProgressMode::Auto if !tty => return None,
+        ProgressMode::Auto => indicatif::ProgressDrawTarget::stderr(),
+        ProgressMode::Always if tty => indicatif::ProgressDrawTarget::stderr(),
+        // Not a terminal but asked for: plain progress lines (a log file or
+        // a CI console), at most twice a second.
+        ProgressMode::Always => {
+            indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 2)
+        }
     };
-    if !on {
-        return None;
-    }
-    let b = indicatif::ProgressBar::with_draw_target(
-        Some(docs),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
+    let b = indicatif::ProgressBar::with_draw_target(Some(docs), target);
     let style = indicatif::ProgressStyle::with_template(
         "{bar:30} {pos}/{len} docs  {per_sec}  {msg}  ETA {eta}",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     b.set_style(style);
     Some(b)
+}
+
+/// Progress output for a non-terminal stderr: one line per redraw, no
+/// cursor movement.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl indicatif::TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        100
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        writeln!(std::io::stderr(), "{s}")
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        let s = s.trim_end();
+        if s.is_empty() {
+            return Ok(());
+        }
+        writeln!(std::io::stderr(), "{s}")
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().flush()
+    }
 }
