@@ -445,49 +445,56 @@ fn check_references(
     skip_definition: bool,
     out: &mut Out,
 ) {
+    // One path buffer for the whole walk: segments are pushed and popped,
+    // so only the (rare) reported locations are ever copied.
     fn walk(
         v: &Value,
-        path: &str,
+        path: &mut String,
         own_url: Option<&str>,
         scope: &BundleIndex,
         skip_definition: bool,
         out: &mut Out,
     ) {
+        use std::fmt::Write as _;
         match v {
             Value::Object(m) => {
                 // The MessageDefinition handling key holds a canonical URL.
                 let is_definition_key = skip_definition
                     && m.get("url").and_then(Value::as_str) == Some(KEY_MESSAGE_DEFINITION);
                 for (k, child) in m {
-                    let p = format!("{path}.{k}");
+                    if !matches!(child, Value::Object(_) | Value::Array(_)) && k != "reference" {
+                        continue;
+                    }
+                    let mark = path.len();
+                    path.push('.');
+                    path.push_str(k);
                     if k == "reference" {
                         if let Some(reference) = child.as_str() {
-                            check_one_reference(reference, &p, own_url, scope, out);
+                            check_one_reference(reference, path, own_url, scope, out);
                         }
-                        continue;
+                    } else if !(is_definition_key && k == "valueReference") {
+                        walk(child, path, own_url, scope, skip_definition, out);
                     }
-                    if is_definition_key && k == "valueReference" {
-                        continue;
-                    }
-                    walk(child, &p, own_url, scope, skip_definition, out);
+                    path.truncate(mark);
                 }
             }
             Value::Array(a) => {
                 for (i, child) in a.iter().enumerate() {
-                    walk(
-                        child,
-                        &format!("{path}[{i}]"),
-                        own_url,
-                        scope,
-                        skip_definition,
-                        out,
-                    );
+                    if !matches!(child, Value::Object(_) | Value::Array(_)) {
+                        continue;
+                    }
+                    let mark = path.len();
+                    let _ = write!(path, "[{i}]");
+                    walk(child, path, own_url, scope, skip_definition, out);
+                    path.truncate(mark);
                 }
             }
             _ => {}
         }
     }
-    walk(res, loc, own_url, scope, skip_definition, out);
+    let mut path = String::with_capacity(128);
+    path.push_str(loc);
+    walk(res, &mut path, own_url, scope, skip_definition, out);
 }
 
 fn check_one_reference(
