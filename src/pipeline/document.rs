@@ -195,6 +195,15 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
             message: fb.clone(),
         });
     }
+    // R1 for captures that are not XML at all (HTTP, MIME): wrapped
+    // documents, skipped in this version.
+    if let Some(kind) = crate::recognise::sniff_transport(&decoded.text) {
+        r.kind = kind;
+        r.recognised_by = "R1";
+        r.outcome = Outcome::Skipped;
+        r.reason = Some(format!("no mapping for {}", r.kind));
+        return;
+    }
     let doc = match xml::Document::parse(&decoded.text) {
         Ok(d) => d,
         Err(e) => {

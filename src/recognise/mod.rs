@@ -48,6 +48,39 @@ const HSCI_ROOTS: &[&str] = &[
     "WithdrawalNoticeRejectResponse",
 ];
 
+/// Recogniser R1 for transport captures that are not XML documents: an
+/// HTTP request/response (TKW logs, captures) or a MIME multipart message
+/// (Spine ebXML). Returns the kind (`http/<media>` or `mime/multipart`).
+pub fn sniff_transport(text: &str) -> Option<String> {
+    let head = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let first = head.lines().next().unwrap_or("");
+    let is_http = first.starts_with("POST ")
+        || first.starts_with("PUT ")
+        || first.starts_with("HTTP/")
+        || (first.starts_with("GET ") && first.contains("HTTP/"));
+    let headers: String = head
+        .lines()
+        .take(40)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_ascii_lowercase();
+    let multipart = headers.contains("content-type: multipart/");
+    if is_http {
+        return Some(if multipart {
+            "http/multipart".into()
+        } else {
+            "http/capture".into()
+        });
+    }
+    if first.starts_with("--")
+        || first.to_ascii_lowercase().starts_with("mime-version:")
+        || (first.to_ascii_lowercase().starts_with("content-type:") && multipart)
+    {
+        return Some("mime/multipart".into());
+    }
+    None
+}
+
 /// Classify a parsed document.
 pub fn recognise(doc: &Document) -> Kind {
     let root = doc.root();
@@ -168,6 +201,27 @@ mod tests {
     fn kind(src: &str) -> Kind {
         let d = Document::parse(src).unwrap();
         recognise(&d)
+    }
+
+    #[test]
+    fn transport_captures_are_recognised_without_parsing() {
+        assert_eq!(
+            sniff_transport(
+                "POST /x HTTP/1.1\r\nContent-Type: multipart/related; boundary=b\r\n\r\n--b"
+            )
+            .as_deref(),
+            Some("http/multipart")
+        );
+        assert_eq!(
+            sniff_transport("POST /syncsoap HTTP/1.1\r\nContent-Length: 5\r\n\r\n<a/>").as_deref(),
+            Some("http/capture")
+        );
+        assert_eq!(
+            sniff_transport("----=_MIME-Boundary\r\nContent-Type: text/xml").as_deref(),
+            Some("mime/multipart")
+        );
+        assert_eq!(sniff_transport("<?xml version=\"1.0\"?><a/>"), None);
+        assert_eq!(sniff_transport("hello world"), None);
     }
 
     #[test]
