@@ -116,9 +116,10 @@ pub fn process(
     // Memory stays bounded per thread whatever the input: a document larger
     // than the limit is failed before it is read (ToC messages are limited
     // to 5 MB at the receiver; archives hold far smaller documents).
-    if let Ok(meta) = std::fs::metadata(&input.path) {
-        if meta.len() > max_bytes {
-            r.bytes = meta.len();
+    let bytes = match source::read(&input.path, mmap, max_bytes, buf) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+            r.bytes = std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0);
             fail(
                 &mut r,
                 "too-large",
@@ -130,9 +131,6 @@ pub fn process(
             );
             return r;
         }
-    }
-    let bytes = match source::read(&input.path, mmap, buf) {
-        Ok(b) => b,
         Err(e) => {
             fail(
                 &mut r,

@@ -131,13 +131,22 @@ impl std::ops::Deref for Bytes<'_> {
 }
 
 /// Read `path` according to `policy`, reusing `buf` for ordinary reads.
+/// A file longer than `max_len` is refused (`ErrorKind::FileTooLarge`)
+/// before any byte is read.
 pub fn read<'b>(
     path: &Path,
     policy: MmapPolicy,
+    max_len: u64,
     buf: &'b mut Vec<u8>,
 ) -> std::io::Result<Bytes<'b>> {
     let mut f = File::open(path)?;
     let len = f.metadata()?.len();
+    if len > max_len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "larger than the size limit",
+        ));
+    }
     let want_map = match policy {
         MmapPolicy::Never => false,
         MmapPolicy::Always => len > 0,
@@ -179,8 +188,12 @@ mod tests {
         std::fs::write(&p, b"<a>hello</a>").unwrap();
         let mut b1 = Vec::new();
         let mut b2 = Vec::new();
-        let x = read(&p, MmapPolicy::Always, &mut b1).unwrap().to_vec();
-        let y = read(&p, MmapPolicy::Never, &mut b2).unwrap().to_vec();
+        let x = read(&p, MmapPolicy::Always, u64::MAX, &mut b1)
+            .unwrap()
+            .to_vec();
+        let y = read(&p, MmapPolicy::Never, u64::MAX, &mut b2)
+            .unwrap()
+            .to_vec();
         assert_eq!(x, y);
     }
 
