@@ -91,6 +91,42 @@ fn borrow_or_own<'i>(src: &'i str, s: &[u8]) -> Cow<'i, str> {
     Cow::Owned(String::from_utf8_lossy(s).into_owned())
 }
 
+/// Offset of the first C0 control character other than tab, LF and CR.
+/// Scans 64-byte blocks with a branch-free test the compiler vectorises,
+/// and looks closer only inside a block that has one.
+fn first_control_char(b: &[u8]) -> Option<usize> {
+    let bad = |c: u8| c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r';
+    let mut base = 0;
+    for block in b.chunks(64) {
+        let hit = block.iter().fold(false, |acc, &c| acc | bad(c));
+        if hit {
+            return block.iter().position(|&c| bad(c)).map(|i| base + i);
+        }
+        base += block.len();
+    }
+    None
+}
+
+/// XML 1.0 §2.11: `\r\n` and a lone `\r` are read as `\n`.
+fn xml10_eols(t: Cow<'_, str>) -> Cow<'_, str> {
+    if !t.as_bytes().contains(&b'\r') {
+        return t;
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn cow_from<'i>(src: &'i str, c: Cow<'_, str>) -> Cow<'i, str> {
     match c {
         Cow::Borrowed(b) => borrow_or_own(src, b.as_bytes()),
@@ -102,10 +138,7 @@ impl<'a> Document<'a> {
     /// Parse `src`. DTDs are skipped; unknown entities are errors.
     pub fn parse(src: &'a str) -> Result<Document<'a>, ParseError> {
         // XML 1.0 forbids C0 controls other than tab, LF and CR anywhere.
-        if let Some(at) = src
-            .bytes()
-            .position(|b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
-        {
+        if let Some(at) = first_control_char(src.as_bytes()) {
             let (line, col) = super::line_col(src, at);
             return Err(ParseError {
                 line,
@@ -128,6 +161,7 @@ impl<'a> Document<'a> {
             cfg.expand_empty_elements = false;
         }
         let mut stack: Vec<NodeId> = Vec::with_capacity(32);
+        let mut raw_keys: Vec<Cow<'a, str>> = Vec::with_capacity(8);
         // Number of open elements that may hold mixed content; outside them
         // whitespace-only text (indentation) carries nothing and is not kept.
         let mut mixed: u32 = 0;
@@ -165,7 +199,12 @@ impl<'a> Document<'a> {
                     doc.flush_text_ws(&mut text, &stack, mixed > 0);
                     let local = borrow_or_own(src, e.local_name().into_inner());
                     let attr_start = doc.attrs.len() as u32;
-                    for a in e.attributes() {
+                    // Duplicate names are checked below on the raw keys
+                    // (quick-xml's own check is quadratic and allocates).
+                    let mut attrs = e.attributes();
+                    attrs.with_checks(false);
+                    raw_keys.clear();
+                    for a in attrs {
                         let a = match a {
                             Ok(a) => a,
                             Err(_) => {
@@ -184,6 +223,15 @@ impl<'a> Document<'a> {
                             ));
                         }
                         let key = a.key.as_ref();
+                        let owned_key = borrow_or_own(src, key);
+                        if raw_keys.contains(&owned_key) {
+                            return Err(err(
+                                &doc,
+                                pos,
+                                "malformed attribute (quotes, '=' or duplicate name)".into(),
+                            ));
+                        }
+                        raw_keys.push(owned_key);
                         if key == b"xmlns" || key.starts_with(b"xmlns:") {
                             continue;
                         }
@@ -198,7 +246,13 @@ impl<'a> Document<'a> {
                                 ))
                             }
                         };
-                        let value = match a.unescape_value() {
+                        // Values without references are slices of the source.
+                        let unescaped = if a.value.contains(&b'&') {
+                            a.unescape_value()
+                        } else {
+                            Ok(borrow_or_own(src, &a.value))
+                        };
+                        let value = match unescaped {
                             Ok(v) => cow_from(src, v),
                             Err(_) => {
                                 return Err(err(&doc, pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
@@ -254,17 +308,9 @@ impl<'a> Document<'a> {
                         }
                         continue;
                     }
-                    let t = match e.xml_content() {
-                        Ok(t) => cow_from(src, t),
-                        Err(_) => {
-                            return Err(err(
-                                &doc,
-                                pos,
-                                "text is not valid in the document encoding".into(),
-                            ))
-                        }
-                    };
-                    append_text(&mut text, t, pos as u32);
+                    // XML 1.0 end-of-line handling (CRLF and lone CR become
+                    // LF); text without CR is a slice of the source.
+                    append_text(&mut text, xml10_eols(borrow_or_own(src, &e)), pos as u32);
                 }
                 Event::CData(e) => {
                     if stack.is_empty() {
@@ -739,5 +785,33 @@ mod tests {
     fn cdata_and_crlf() {
         let d = Document::parse("<a>x\r\n<![CDATA[<y>]]></a>").unwrap();
         assert_eq!(d.string_value(d.root()), "x\n<y>");
+    }
+
+    #[test]
+    fn lone_cr_is_a_line_feed_and_xml11_breaks_are_kept() {
+        let d = Document::parse("<a>x\ry\r\r\nz\u{2028}w\u{85}</a>").unwrap();
+        assert_eq!(d.string_value(d.root()), "x\ny\n\nz\u{2028}w\u{85}");
+    }
+
+    #[test]
+    fn duplicate_attribute_is_an_error_with_position() {
+        let e = Document::parse("<a>\n  <b x='1' y='2' x='3'/></a>").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 3));
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+        // Same local name in two namespaces is not a duplicate.
+        Document::parse("<a xmlns:p='urn:p'><b x='1' p:x='2'/></a>").unwrap();
+    }
+
+    #[test]
+    fn control_character_found_in_any_block() {
+        for at in [0usize, 63, 64, 65, 200] {
+            let mut s = String::from("<a>");
+            s.push_str(&"x".repeat(at));
+            s.push('\u{1}');
+            s.push_str("</a>");
+            let e = Document::parse(&s).unwrap_err();
+            assert_eq!(e.col as usize, at + 4, "at {at}");
+        }
+        assert_eq!(first_control_char(b"\t\r\n ok"), None);
     }
 }
