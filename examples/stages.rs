@@ -86,13 +86,32 @@ fn main() {
                 black_box(r.bundle.map(|b| b.len()));
             })
         };
+        // Validation alone (the full validator the converter runs), on the
+        // converted bundle.
+        let bundle: Option<serde_json::Value> = convert_bytes(f, &bytes, &maps)
+            .bundle
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let val = match (&bundle, on("val")) {
+            (Some(b), true) => best(rounds, || {
+                black_box(itkbridge::validate::validate_full(black_box(b)).len());
+            }),
+            _ => 0.0,
+        };
+        let val1 = match (&bundle, on("val1")) {
+            (Some(b), true) => best(rounds, || {
+                black_box(itkbridge::validate::validate_message(black_box(b)).len());
+            }),
+            _ => 0.0,
+        };
         println!(
-            "{:>8} {:>9.1} {:>9.1} {:>9.1} {:>6.1}  {}",
+            "{:>8} {:>9.1} {:>9.1} {:>9.1} {:>6.1} {:>8.1} {:>8.1}  {}",
             bytes.len(),
             tok,
             parse,
             conv,
             conv / tok,
+            val,
+            val1,
             std::path::Path::new(f)
                 .file_name()
                 .and_then(|n| n.to_str())

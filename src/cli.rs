@@ -16,6 +16,7 @@ Examples:
   itkbridge convert archive/ --out out --threads 8 --stats
   itkbridge convert a.xml b.xml --out out --mmap never --overwrite
   itkbridge mappings check mappings/
+  itkbridge validate out/bundles/a.xml.json ITK-EDIS-Example-1.xml --report report.ndjson
 ";
 
 #[derive(Parser)]
@@ -30,6 +31,21 @@ enum Cmd {
     /// Convert documents (files or directories, recursive, sorted) into ITK3 message bundles.
     #[command(after_help = EXAMPLES)]
     Convert(ConvertArgs),
+    /// Validate ITK3 message or document bundles (FHIR STU3 JSON or XML) against core STU3, CareConnect, ITK3 and Transfer of Care profiles.
+    #[command(
+        after_help = "Exit status: 0 when no file has an error, 1 otherwise, 2 for usage errors.\n\nExamples:\n  itkbridge validate out/bundles/*.json\n  itkbridge validate message.xml --report report.ndjson"
+    )]
+    Validate {
+        /// Files to validate (.json or .xml; the content decides).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write one NDJSON line per file: {file, valid, issues[{severity, code, location, rule, message, itk_response}]}.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Also print information issues (bindings not checkable offline, unknown profiles).
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Work with mapping files.
     Mappings {
         #[command(subcommand)]
@@ -109,6 +125,11 @@ pub fn main() -> i32 {
         }
     };
     match cli.cmd {
+        Cmd::Validate {
+            files,
+            report,
+            verbose,
+        } => validate_cmd(&files, report.as_deref(), verbose),
         Cmd::Mappings {
             cmd: MappingsCmd::Check { dir },
         } => match load_maps(dir.as_deref()) {
@@ -185,4 +206,59 @@ pub fn main() -> i32 {
             }
         }
     }
+}
+
+fn validate_cmd(files: &[PathBuf], report: Option<&Path>, verbose: bool) -> i32 {
+    use itkbridge::validate::files::validate_path;
+    use std::io::Write;
+    let mut out = match report {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {}", p.display(), e.kind());
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for f in files {
+        let r = validate_path(f);
+        if r.valid() {
+            valid += 1;
+        } else {
+            invalid += 1;
+        }
+        let shown: Vec<_> = r
+            .issues
+            .iter()
+            .filter(|i| verbose || i.severity != itkbridge::validate::Severity::Information)
+            .collect();
+        println!(
+            "{}: {} ({} issues)",
+            r.file,
+            if r.valid() { "valid" } else { "INVALID" },
+            shown.len()
+        );
+        for i in shown {
+            match i.itk_response() {
+                Some(code) => println!("  {i} [ITK {code}]"),
+                None => println!("  {i}"),
+            }
+        }
+        if let Some(w) = out.as_mut() {
+            if writeln!(w, "{}", r.to_json()).is_err() {
+                eprintln!("error: cannot write the report");
+                return 2;
+            }
+        }
+    }
+    if let Some(mut w) = out {
+        if w.flush().is_err() {
+            eprintln!("error: cannot write the report");
+            return 2;
+        }
+    }
+    eprintln!("{} files: {valid} valid, {invalid} invalid", files.len());
+    i32::from(invalid > 0)
 }

@@ -1,2 +1,3 @@
 //! FHIR STU3 knowledge: element definitions (generated from the official StructureDefinitions) and JSON building helpers.
 pub mod defs;
+pub mod xml;

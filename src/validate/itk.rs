@@ -186,6 +186,15 @@ impl<'a> BundleIndex<'a> {
 
 // ---------------------------------------------------------------- entry point
 
+/// The document-level checks on a bare ITK-Document-Bundle-1 (no message
+/// header: the event agreement checks have nothing to compare against).
+pub(super) fn check_document_bundle(doc: &Value) -> Vec<Issue> {
+    let mut out = Out { issues: Vec::new() };
+    let hdr = HeaderFacts::default();
+    check_document(doc, "Bundle", &hdr, &mut out);
+    out.issues
+}
+
 pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
     let mut out = Out { issues: Vec::new() };
     if !bundle.is_object() {
@@ -264,6 +273,12 @@ pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
                     ),
                 );
             }
+        }
+    }
+
+    if is_response {
+        if let Some(h) = header {
+            check_response(h, &outer, &mut out);
         }
     }
 
@@ -394,18 +409,12 @@ fn check_fullurls(index: &BundleIndex, out: &mut Out) {
     let mut seen: HashSet<&str> = HashSet::new();
     for e in &index.entries {
         let id = e.resource.and_then(|r| s(r, "id"));
-        match id {
-            None => out.error(
+        if id.is_none() {
+            out.error(
                 r::FULLURL_ID,
                 &format!("{}.resource.id", e.loc),
                 "resource has no id",
-            ),
-            Some(id) if !UUID_LOWER.is_match(id) => out.error(
-                r::FULLURL_ID,
-                &format!("{}.resource.id", e.loc),
-                "resource id is not a lower-case UUID",
-            ),
-            _ => {}
+            );
         }
         match e.full_url {
             None => out.error(
@@ -415,11 +424,29 @@ fn check_fullurls(index: &BundleIndex, out: &mut Out) {
             ),
             Some(u) => {
                 if let Some(id) = id {
-                    if u.strip_prefix("urn:uuid:") != Some(id) {
+                    // The harness pre-check: the fullUrl ends with the id.
+                    let ends = u
+                        .strip_suffix(id)
+                        .is_some_and(|head| head.ends_with(':') || head.ends_with('/'));
+                    if !ends {
                         out.error(
                             r::FULLURL_ID,
                             &format!("{}.fullUrl", e.loc),
-                            "fullUrl must be 'urn:uuid:' followed by the resource id",
+                            "fullUrl must end with the resource id ('urn:uuid:' + id in ITK3)",
+                        );
+                    } else if u.strip_prefix("urn:uuid:") == Some(id) {
+                        if !UUID_LOWER.is_match(id) {
+                            out.error(
+                                r::FULLURL_ID,
+                                &format!("{}.resource.id", e.loc),
+                                "a urn:uuid fullUrl needs a lower-case UUID id",
+                            );
+                        }
+                    } else {
+                        out.warn(
+                            r::FULLURL_UUID,
+                            &format!("{}.fullUrl", e.loc),
+                            "fullUrl is not 'urn:uuid:' + id (every ITK3 example uses urn:uuid)",
                         );
                     }
                 }
@@ -1543,6 +1570,127 @@ fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
                     "section text.div has no content (txt-2)",
                 );
             }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- responses
+
+/// ITK3 response codes that are positive (target-itk3-toc.md §9).
+const POSITIVE_RESPONSES: &[&str] = &["20013", "30001", "30004"];
+const RESPONSE_CODES_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-ResponseCodes-1";
+const RESPONSE_OUTCOME_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Response-OperationOutcome-1";
+
+/// The response level of §10: BusAckRequested false, response.identifier,
+/// an ITK-Response-OperationOutcome-1 in response.details whose code agrees
+/// with response.code and issue.severity (§9 table).
+fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
+    let Some(mh) = h.resource else { return };
+    let loc = h.rloc();
+    // BusAckRequested must be false on responses (GP-GFR-19).
+    for (i, ext) in arr(mh, "extension").iter().enumerate() {
+        if s(ext, "url") != Some(HANDLING_URL) {
+            continue;
+        }
+        for (j, sub) in arr(ext, "extension").iter().enumerate() {
+            if s(sub, "url") == Some(KEY_BUS_ACK)
+                && sub.get("valueBoolean") == Some(&Value::Bool(true))
+            {
+                out.error(
+                    r::RESPONSE,
+                    &format!("{loc}.extension[{i}].extension[{j}].valueBoolean"),
+                    "BusAckRequested must be false on an ITK Response (GP-GFR-19)",
+                );
+            }
+        }
+    }
+    let Some(resp) = mh.get("response") else {
+        out.error(
+            r::RESPONSE,
+            &loc,
+            "an ITK Response needs MessageHeader.response",
+        );
+        return;
+    };
+    let rloc = format!("{loc}.response");
+    if !non_empty(resp, "identifier") {
+        out.error(
+            r::RESPONSE,
+            &format!("{rloc}.identifier"),
+            "response.identifier (the acknowledged MessageHeader.id) is required",
+        );
+    }
+    let code = s(resp, "code");
+    let Some(details) = resp.get("details").and_then(|d| s(d, "reference")) else {
+        out.error(
+            r::RESPONSE,
+            &format!("{rloc}.details"),
+            "response.details must reference the ITK-Response-OperationOutcome-1",
+        );
+        return;
+    };
+    let Some(oo) = outer.entries.iter().find(|e| e.full_url == Some(details)) else {
+        return; // ref-resolve reports it
+    };
+    let Some(ores) = oo.resource else { return };
+    let oloc = oo.rloc();
+    if s(ores, "resourceType") != Some("OperationOutcome") {
+        out.error(
+            r::RESPONSE,
+            &format!("{rloc}.details.reference"),
+            "response.details must reference an OperationOutcome",
+        );
+        return;
+    }
+    if !has_profile(ores, RESPONSE_OUTCOME_PROFILE) {
+        out.error(
+            r::RESPONSE,
+            &format!("{oloc}.meta.profile"),
+            format!("meta.profile must contain {RESPONSE_OUTCOME_PROFILE}"),
+        );
+    }
+    for (i, issue) in arr(ores, "issue").iter().enumerate() {
+        let iloc = format!("{oloc}.issue[{i}]");
+        let codings: Vec<&Value> = issue
+            .get("details")
+            .map(|d| arr(d, "coding").iter().collect())
+            .unwrap_or_default();
+        let itk: Vec<&str> = codings
+            .iter()
+            .filter(|c| s(c, "system") == Some(RESPONSE_CODES_SYSTEM))
+            .filter_map(|c| s(c, "code"))
+            .collect();
+        if itk.len() != 1 {
+            out.error(
+                r::RESPONSE,
+                &format!("{iloc}.details"),
+                "issue.details needs exactly one ITK-ResponseCodes-1 coding",
+            );
+            continue;
+        }
+        let positive = POSITIVE_RESPONSES.contains(&itk[0]);
+        let want_code = if positive { "ok" } else { "fatal-error" };
+        if code.is_some_and(|c| c != want_code) {
+            out.error(
+                r::RESPONSE,
+                &format!("{rloc}.code"),
+                format!(
+                    "response.code must be '{want_code}' for ITK response code {} (§9)",
+                    itk[0]
+                ),
+            );
+        }
+        let want_sev = if positive { "information" } else { "fatal" };
+        if s(issue, "severity").is_some_and(|v| v != want_sev) {
+            out.error(
+                r::RESPONSE,
+                &format!("{iloc}.severity"),
+                format!(
+                    "issue.severity must be '{want_sev}' for ITK response code {} (§9)",
+                    itk[0]
+                ),
+            );
         }
     }
 }

@@ -48,7 +48,11 @@
 //! | `header-resource` | error | header Organization has only `id`/`meta`/`identifier`; header Practitioner only `id`/`meta`/`identifier`/`name` |
 //! | `document-bundle` | error | exactly one document Bundle entry in a ToC message; its `type` = `document`, `meta.profile` has ITK-Document-Bundle-1, `identifier.system` and `.value` (bdl-9) |
 //! | `document-entry-order` | error | document `entry[0]` is the Composition |
-//! | `fullurl-id` | error | every entry (both bundles) has `fullUrl` = `urn:uuid:` + `resource.id`, the id a lower-case UUID |
+//! | `fullurl-id` | error | every entry (both bundles) has a `fullUrl` ending with `resource.id` (the harness pre-check); a `urn:uuid:` fullUrl needs a lower-case UUID id |
+//! | `response` | error | ITK Response (ITK008M): BusAckRequested false, `response.identifier`, `response.details` → an ITK-Response-OperationOutcome-1 whose one ITK-ResponseCodes-1 coding agrees with `response.code` (`ok` for 20013/30001/30004, `fatal-error` otherwise) and `issue.severity` (§9) |
+//! | `fullurl-uuid` | warning | the fullUrl is not `urn:uuid:` + id (allowed by the profiles, used by every ITK3 example) |
+//! | `identifier-system` | warning | an Identifier system is a known NHS / HL7 UK system at the wrong base (`https://fhir.hl7.org.uk/Id/sds-user-id`) or an unknown system under those bases (open slicing: not an error) |
+//! | `nhs-number` | warning | an NHS number (system `https://fhir.nhs.uk/Id/nhs-number`) is not 10 digits passing Modulus 11 |
 //! | `fullurl-unique` | error | fullUrls unique within each bundle (bdl-7) |
 //! | `ref-resolve` | error | every `reference` inside the document Bundle resolves to a fullUrl of the document Bundle; MessageHeader (and other outer) references resolve in the outer Bundle (the MessageDefinition handling key, a canonical URL, is skipped) |
 //! | `self-reference` | error | no resource references its own entry's fullUrl |
@@ -70,7 +74,12 @@
 //! The section tables (code, display, title, cardinalities per ToC document
 //! type) are data in [`sections`].
 
+pub mod files;
+mod identifiers;
+mod instance;
+mod invariants;
 mod itk;
+pub mod profiles;
 pub mod sections;
 
 use std::fmt;
@@ -105,6 +114,14 @@ pub mod rules {
     pub const DOCUMENT_ENTRY_ORDER: &str = "document-entry-order";
     /// fullUrl = urn:uuid:id.
     pub const FULLURL_ID: &str = "fullurl-id";
+    /// ITK Response (ITK008M) rules.
+    pub const RESPONSE: &str = "response";
+    /// fullUrl not in the urn:uuid form (allowed, warned).
+    pub const FULLURL_UUID: &str = "fullurl-uuid";
+    /// Identifier system at a wrong base or unknown under an NHS base.
+    pub const IDENTIFIER_SYSTEM: &str = "identifier-system";
+    /// NHS number failing the Modulus 11 check.
+    pub const NHS_NUMBER: &str = "nhs-number";
     /// fullUrl uniqueness (bdl-7).
     pub const FULLURL_UNIQUE: &str = "fullurl-unique";
     /// Reference resolution.
@@ -158,6 +175,10 @@ pub mod rules {
         DOCUMENT_ENTRY_ORDER,
         FULLURL_ID,
         FULLURL_UNIQUE,
+        FULLURL_UUID,
+        RESPONSE,
+        IDENTIFIER_SYSTEM,
+        NHS_NUMBER,
         REF_RESOLVE,
         SELF_REFERENCE,
         CARE_SETTING,
@@ -225,6 +246,9 @@ pub struct Issue {
     pub location: String,
     /// Human-readable explanation; never contains instance (patient) values.
     pub message: String,
+    /// FHIR IssueType code (`structure`, `required`, `value`, `invariant`,
+    /// `code-invalid`, ...), derived from the rule.
+    pub code: &'static str,
 }
 
 impl Issue {
@@ -235,12 +259,104 @@ impl Issue {
         location: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
+        let message = message.into();
+        let code = issue_type(rule, &message);
         Issue {
             severity,
             rule,
             location: location.into(),
-            message: message.into(),
+            message,
+            code,
         }
+    }
+
+    /// The ITK3 response code a receiver would answer this issue with
+    /// (target-itk3-toc.md §9, §11), for fatal and error issues; `None` for
+    /// warnings and information.
+    pub fn itk_response(&self) -> Option<&'static str> {
+        if !self.severity.is_blocking() {
+            return None;
+        }
+        if self.severity == Severity::Fatal {
+            return Some("10009"); // Unreadable message received
+        }
+        let m = self.message.as_str();
+        let header = self.location.starts_with("Bundle.entry[0]")
+            || self.location == "Bundle"
+            || self.location.starts_with("Bundle.entry[1]") && self.rule.starts_with("header")
+            || self.location.starts_with("Bundle.identifier")
+            || self.location.starts_with("Bundle.type")
+            || self.location.starts_with("Bundle.meta");
+        Some(match self.rule {
+            rules::HANDLING_KEYS => {
+                if m.contains("InfAckRequested") {
+                    "10002"
+                } else if m.contains("BusAckRequested") {
+                    "10003"
+                } else if m.contains("MessageDefinition") {
+                    "10004"
+                } else if m.contains("SenderReference") {
+                    "10007"
+                } else if m.contains("RecipientType") {
+                    "10010"
+                } else if m.contains("must carry") {
+                    "10001"
+                } else {
+                    "10008"
+                }
+            }
+            rules::EVENT_DEFINITION if m.contains("MessageDefinition") => "10004",
+            rules::MESSAGE_BUNDLE
+            | rules::ITK_ENTRY_ORDER
+            | rules::HEADER_PROFILE
+            | rules::EVENT_CODING
+            | rules::HEADER_PARTY
+            | rules::HEADER_FIELDS
+            | rules::HEADER_FOCUS
+            | rules::HEADER_RESOURCE => "20006",
+            _ if header => "20006", // ITK header validation failure
+            _ => "20009",           // Payload validation failure
+        })
+    }
+}
+
+/// `bdl-7`, `ext-1`: letters, a dash, digits.
+fn is_invariant_key(r: &str) -> bool {
+    r.split_once('-').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && a.chars().all(|c| c.is_ascii_lowercase())
+            && !b.is_empty()
+            && b.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// FHIR IssueType for a rule (and, for cardinality rules, the message).
+pub fn issue_type(rule: &str, message: &str) -> &'static str {
+    match rule {
+        "unknown-element" | "json-shape" | "json-empty" | "resource-type" | "profile-type"
+        | "reference-target" => "structure",
+        "primitive-format" | "profile-fixed" | "profile-pattern" => "value",
+        "cardinality" | "profile-cardinality" | "profile-slice" => {
+            if message.contains("required") || message.contains("at least") {
+                "required"
+            } else {
+                "structure"
+            }
+        }
+        "binding" => "code-invalid",
+        "binding-not-checked" | "profile-unknown" => "informational",
+        "xhtml" => "invariant",
+        rules::REF_RESOLVE => "not-found",
+        rules::SECTION_DUPLICATE | rules::FULLURL_UNIQUE => "duplicate",
+        rules::MANDATORY_SECTION
+        | rules::SECTION_ENTRY
+        | rules::PATIENT_IDENTIFIER
+        | rules::COMPOSITION_FIELDS => "required",
+        rules::IG_MANDATORY_SECTION => "business-rule",
+        rules::HANDLING_KEYS => "processing",
+        rules::SECTION_CODE | rules::EVENT_CODING => "code-invalid",
+        r if is_invariant_key(r) => "invariant",
+        _ => "invalid",
     }
 }
 
@@ -264,6 +380,50 @@ pub fn has_blocking(issues: &[Issue]) -> bool {
 /// Issues come out in check order (message level, then document level).
 pub fn validate_message(bundle: &serde_json::Value) -> Vec<Issue> {
     itk::check_message(bundle)
+}
+
+pub use instance::validate_instance;
+
+/// What a bundle handed to `itkbridge validate` is.
+fn bundle_type(v: &serde_json::Value) -> Option<&str> {
+    if v.get("resourceType").and_then(serde_json::Value::as_str) != Some("Bundle") {
+        return None;
+    }
+    v.get("type").and_then(serde_json::Value::as_str)
+}
+
+/// Validate any resource a user hands over: an ITK3 message Bundle gets the
+/// full message checks, an ITK3 document Bundle the document-level ITK /
+/// ToC checks; every resource gets core STU3 and its declared profiles.
+pub fn validate_any(v: &serde_json::Value) -> Vec<Issue> {
+    match bundle_type(v) {
+        Some("message") => validate_full(v),
+        Some("document") => {
+            let mut issues = itk::check_document_bundle(v);
+            issues.extend(instance::validate_instance(v));
+            dedup(&mut issues);
+            issues
+        }
+        _ => instance::validate_instance(v),
+    }
+}
+
+fn dedup(issues: &mut Vec<Issue>) {
+    let mut seen = std::collections::HashSet::new();
+    issues.retain(|i| seen.insert((i.rule, i.location.clone())));
+}
+
+/// The full validation of an ITK3 message Bundle: the structural ITK3 / ToC
+/// checks, then core STU3 and every declared profile. Duplicate findings
+/// (same rule and location) are reported once.
+pub fn validate_full(bundle: &serde_json::Value) -> Vec<Issue> {
+    let mut issues = itk::check_message(bundle);
+    if issues.iter().any(|i| i.severity == Severity::Fatal) {
+        return issues;
+    }
+    issues.extend(instance::validate_instance(bundle));
+    dedup(&mut issues);
+    issues
 }
 
 #[cfg(test)]

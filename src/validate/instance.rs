@@ -1,0 +1,1421 @@
+//! Instance validation against core FHIR STU3 and the compiled profiles.
+//!
+//! # Why
+//!
+//! The structural ITK3 checks in [`super::itk`] know the message shape; this
+//! pass knows FHIR: every element of every resource is checked against the
+//! embedded STU3 element table ([`crate::fhir::defs`]: known elements,
+//! types, JSON shapes, primitive formats, core cardinality, core bindings)
+//! and against every profile the resource declares in `meta.profile` or a
+//! reference demands of it ([`super::profiles`]: cardinality incl. 0..0,
+//! allowed types, fixed and pattern values, bindings, slicing, reference
+//! targets, extension definitions). Core invariants a ToC message can break
+//! are in [`super::invariants`].
+//!
+//! Locations are FHIRPath with a 0-based index on every repeating element
+//! (`Bundle.entry[3].resource.entry[0].resource.section[1].title`); a
+//! missing element is reported at its parent. Messages name elements,
+//! profiles and rules, never instance values.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::invariants;
+use super::profiles::{profiles, Member, Node, Profile, Strength};
+use super::{Issue, Severity};
+use crate::fhir::defs::{defs, Elem, TypeKind};
+
+/// Rule ids of this pass (see the module table in [`super`]).
+pub mod rules {
+    /// resourceType missing or unknown.
+    pub const RESOURCE_TYPE: &str = "resource-type";
+    /// Element not defined for its type.
+    pub const UNKNOWN_ELEMENT: &str = "unknown-element";
+    /// Array where a single value belongs, or the reverse; object vs primitive.
+    pub const JSON_SHAPE: &str = "json-shape";
+    /// Empty array, object or string; null without a `_x` partner (ele-1).
+    pub const JSON_EMPTY: &str = "json-empty";
+    /// Primitive value of the wrong JSON kind or format.
+    pub const PRIMITIVE_FORMAT: &str = "primitive-format";
+    /// Core cardinality.
+    pub const CARDINALITY: &str = "cardinality";
+    /// XHTML narrative rules (txt-1, txt-2).
+    pub const XHTML: &str = "xhtml";
+    /// Code not in a bound value set.
+    pub const BINDING: &str = "binding";
+    /// Value set cannot be enumerated offline: membership not checked.
+    pub const BINDING_NOT_CHECKED: &str = "binding-not-checked";
+    /// Profile cardinality (incl. 0..0).
+    pub const PROFILE_CARDINALITY: &str = "profile-cardinality";
+    /// Profile type restriction.
+    pub const PROFILE_TYPE: &str = "profile-type";
+    /// Profile fixed value.
+    pub const PROFILE_FIXED: &str = "profile-fixed";
+    /// Profile pattern value.
+    pub const PROFILE_PATTERN: &str = "profile-pattern";
+    /// Slicing: closed slicing, slice cardinality.
+    pub const PROFILE_SLICE: &str = "profile-slice";
+    /// Reference target type or profile.
+    pub const REFERENCE_TARGET: &str = "reference-target";
+    /// A declared profile the validator does not know.
+    pub const PROFILE_UNKNOWN: &str = "profile-unknown";
+
+    /// Every rule id of this pass.
+    pub const ALL: &[&str] = &[
+        RESOURCE_TYPE,
+        UNKNOWN_ELEMENT,
+        JSON_SHAPE,
+        JSON_EMPTY,
+        PRIMITIVE_FORMAT,
+        CARDINALITY,
+        XHTML,
+        BINDING,
+        BINDING_NOT_CHECKED,
+        PROFILE_CARDINALITY,
+        PROFILE_TYPE,
+        PROFILE_FIXED,
+        PROFILE_PATTERN,
+        PROFILE_SLICE,
+        REFERENCE_TARGET,
+        PROFILE_UNKNOWN,
+    ];
+}
+
+use rules::*;
+
+/// One entry of a bundle index.
+#[derive(Clone)]
+pub(crate) struct Target<'a> {
+    pub resource: &'a Value,
+    pub loc: String,
+}
+
+/// Validation state for one input.
+pub(crate) struct Walker<'a> {
+    pub issues: Vec<Issue>,
+    /// Bundle indexes, innermost last: fullUrl (and Type/id) -> resource.
+    bundles: Vec<HashMap<String, Target<'a>>>,
+    /// Contained ids of the resources being walked, innermost last.
+    contained: Vec<HashSet<String>>,
+    /// (resource address, profile) pairs already checked.
+    checked: HashSet<(usize, String)>,
+    /// Deferred target-profile checks.
+    deferred: Vec<(Target<'a>, String)>,
+}
+
+fn anchored(re: &str) -> Option<Regex> {
+    Regex::new(&format!("^(?:{re})$")).ok()
+}
+
+fn primitive_regex(ty: &str) -> Option<&'static Regex> {
+    static CACHE: OnceLock<HashMap<&'static str, Regex>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| {
+        let d = defs();
+        let mut m = HashMap::new();
+        for ty in [
+            "code",
+            "date",
+            "dateTime",
+            "decimal",
+            "id",
+            "integer",
+            "oid",
+            "positiveInt",
+            "time",
+            "unsignedInt",
+            "uuid",
+        ] {
+            if let Some(re) = d.primitive_regex(ty).and_then(anchored) {
+                m.insert(ty, re);
+            }
+        }
+        // instant: the table has no regex; FHIR requires a full date-time
+        // with seconds and an offset.
+        if let Some(re) = anchored(
+            r"-?[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))",
+        ) {
+            m.insert("instant", re);
+        }
+        if let Some(re) = anchored(r"\S*") {
+            m.insert("uri", re);
+        }
+        m
+    });
+    cache.get(ty)
+}
+
+/// The choice stem of an expanded element name (`valueString` -> `value`),
+/// or the name itself.
+fn stem<'n>(name: &'n str, ty: &str) -> &'n str {
+    let mut cap = String::with_capacity(ty.len());
+    let mut chars = ty.chars();
+    if let Some(c) = chars.next() {
+        cap.extend(c.to_uppercase());
+        cap.push_str(chars.as_str());
+    }
+    match name.strip_suffix(cap.as_str()) {
+        Some(s) if !s.is_empty() => s,
+        _ => name,
+    }
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn push_index(loc: &str, name: &str, index: Option<usize>) -> String {
+    match index {
+        Some(i) => format!("{loc}.{name}[{i}]"),
+        None => format!("{loc}.{name}"),
+    }
+}
+
+/// One value of an element in an instance, with its `_x` partner.
+struct Item<'v> {
+    /// JSON key (`valueString`).
+    key: &'v str,
+    /// Index within the array, when the element repeats.
+    index: Option<usize>,
+    /// The value (Null when only `_x` is present).
+    value: &'v Value,
+    /// The `_x` object (id / extension of a primitive), if any.
+    ext: Option<&'v Value>,
+    /// Location.
+    loc: String,
+}
+
+impl<'v> Item<'v> {
+    /// The type suffix of a choice key (`valueString` with stem `value`
+    /// gives `String`).
+    fn type_suffix(&self, stem: &str) -> Option<&'v str> {
+        self.key.strip_prefix(stem).filter(|s| !s.is_empty())
+    }
+}
+
+/// Values of a profile element in an object: the key itself, or for
+/// `x[x]` every `xType` key; `_x` partners included.
+fn collect<'v>(obj: &'v Map<String, Value>, name: &str, loc: &str) -> Vec<Item<'v>> {
+    let mut out = Vec::new();
+    let keys: Vec<&'v String> = match name.strip_suffix("[x]") {
+        Some(stem) => obj
+            .keys()
+            .filter(|k| {
+                k.strip_prefix(stem)
+                    .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+            })
+            .collect(),
+        None => obj.keys().filter(|k| k.as_str() == name).collect(),
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for k in keys {
+        seen.push(k);
+        push_items(obj, k, loc, &mut out);
+    }
+    // `_x` without `x`.
+    for k in obj.keys() {
+        if let Some(base) = k.strip_prefix('_') {
+            let matches = match name.strip_suffix("[x]") {
+                Some(stem) => base.strip_prefix(stem).is_some_and(|rest| {
+                    rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                }),
+                None => base == name,
+            };
+            if matches && !seen.contains(&base) {
+                push_items(obj, base, loc, &mut out);
+            }
+        }
+    }
+    out
+}
+
+static NULL: Value = Value::Null;
+
+fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, loc: &str, out: &mut Vec<Item<'v>>) {
+    let (Some((k, value)), ext) = (
+        obj.get_key_value(key).or_else(|| {
+            obj.get_key_value(&format!("_{key}"))
+                .map(|(k, _)| (k, &NULL))
+        }),
+        obj.get(&format!("_{key}")),
+    ) else {
+        return;
+    };
+    let k: &'v str = k.strip_prefix('_').unwrap_or(k);
+    match (value, ext) {
+        (Value::Array(items), _) => {
+            for (i, v) in items.iter().enumerate() {
+                let e = ext.and_then(|e| e.as_array()).and_then(|a| a.get(i));
+                out.push(Item {
+                    key: k,
+                    index: Some(i),
+                    value: v,
+                    ext: e.filter(|e| !e.is_null()),
+                    loc: push_index(loc, k, Some(i)),
+                });
+            }
+        }
+        (Value::Null, Some(Value::Array(exts))) => {
+            for (i, e) in exts.iter().enumerate() {
+                out.push(Item {
+                    key: k,
+                    index: Some(i),
+                    value: &NULL,
+                    ext: Some(e).filter(|e| !e.is_null()),
+                    loc: push_index(loc, k, Some(i)),
+                });
+            }
+        }
+        (v, e) => out.push(Item {
+            key: k,
+            index: None,
+            value: v,
+            ext: e,
+            loc: push_index(loc, k, None),
+        }),
+    }
+}
+
+impl<'a> Walker<'a> {
+    pub fn new() -> Self {
+        Walker {
+            issues: Vec::new(),
+            bundles: Vec::new(),
+            contained: Vec::new(),
+            checked: HashSet::new(),
+            deferred: Vec::new(),
+        }
+    }
+
+    pub(crate) fn issue(
+        &mut self,
+        severity: Severity,
+        rule: &'static str,
+        loc: impl Into<String>,
+        msg: impl Into<String>,
+    ) {
+        self.issues.push(Issue::new(severity, rule, loc, msg));
+    }
+
+    /// Validate a resource at `loc` (its type name for a root resource).
+    pub fn resource(&mut self, res: &'a Value, loc: &str, root: bool) {
+        let Some(obj) = res.as_object() else {
+            let sev = if root {
+                Severity::Fatal
+            } else {
+                Severity::Error
+            };
+            self.issue(
+                sev,
+                JSON_SHAPE,
+                loc,
+                format!("a resource must be a JSON object, found {}", kind_name(res)),
+            );
+            return;
+        };
+        let rt = match obj.get("resourceType") {
+            Some(Value::String(s)) if defs().is_resource(s) => s.as_str(),
+            Some(Value::String(_)) => {
+                let sev = if root {
+                    Severity::Fatal
+                } else {
+                    Severity::Error
+                };
+                self.issue(
+                    sev,
+                    RESOURCE_TYPE,
+                    loc,
+                    "resourceType is not an STU3 resource type",
+                );
+                return;
+            }
+            _ => {
+                let sev = if root {
+                    Severity::Fatal
+                } else {
+                    Severity::Error
+                };
+                self.issue(sev, RESOURCE_TYPE, loc, "resourceType missing");
+                return;
+            }
+        };
+        let is_bundle = rt == "Bundle";
+        if is_bundle {
+            let idx = index_bundle(obj, loc);
+            self.bundles.push(idx);
+        }
+        let contained: HashSet<String> = obj
+            .get("contained")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.contained.push(contained);
+        self.element(obj, rt, loc);
+        invariants::resource(self, rt, obj, loc);
+        // Declared profiles.
+        if let Some(Value::Array(urls)) = obj.get("meta").and_then(|m| m.get("profile")) {
+            for (i, u) in urls.iter().enumerate() {
+                let Some(url) = u.as_str() else { continue };
+                match profiles().get(url) {
+                    Some(p) => self.profile(p, url, res, loc),
+                    None => self.issue(
+                        Severity::Information,
+                        PROFILE_UNKNOWN,
+                        format!("{loc}.meta.profile[{i}]"),
+                        format!("profile {url} is not known to this validator: checked against core STU3 only"),
+                    ),
+                }
+            }
+        }
+        self.contained.pop();
+        if is_bundle {
+            // Target-profile checks need the bundle index: run them before
+            // it goes.
+            let deferred = std::mem::take(&mut self.deferred);
+            for (t, url) in deferred {
+                if let Some(p) = profiles().get(&url) {
+                    self.profile(p, &url, t.resource, &t.loc);
+                }
+            }
+            self.bundles.pop();
+        }
+    }
+
+    /// Core pass over an object of type/backbone `owner`.
+    fn element(&mut self, obj: &'a Map<String, Value>, owner: &str, loc: &str) {
+        let d = defs();
+        if obj.is_empty() {
+            self.issue(
+                Severity::Error,
+                JSON_EMPTY,
+                loc,
+                "empty object: an element must have a value or children (ele-1)",
+            );
+            return;
+        }
+        for (key, value) in obj {
+            if key == "resourceType" && d.is_resource(owner) {
+                continue;
+            }
+            if key == "fhir_comments" {
+                continue;
+            }
+            let (name, underscore) = match key.strip_prefix('_') {
+                Some(b) => (b, true),
+                None => (key.as_str(), false),
+            };
+            let Some(elem) = d.element(owner, name) else {
+                self.issue(
+                    Severity::Error,
+                    UNKNOWN_ELEMENT,
+                    push_index(loc, name, None),
+                    format!("{owner} has no element '{name}' in FHIR STU3"),
+                );
+                continue;
+            };
+            if elem.max_zero {
+                self.issue(
+                    Severity::Error,
+                    CARDINALITY,
+                    push_index(loc, name, None),
+                    format!("{owner}.{name} is prohibited (0..0)"),
+                );
+                continue;
+            }
+            let ty = elem.types.first().copied().unwrap_or("Element");
+            if underscore {
+                self.underscore(obj, elem, ty, value, owner, loc);
+                continue;
+            }
+            match value {
+                Value::Array(items) => {
+                    if !elem.max_many {
+                        self.issue(
+                            Severity::Error,
+                            JSON_SHAPE,
+                            push_index(loc, name, None),
+                            format!("{owner}.{name} has at most one value: expected a single value, found an array"),
+                        );
+                        continue;
+                    }
+                    if items.is_empty() {
+                        self.issue(
+                            Severity::Error,
+                            JSON_EMPTY,
+                            push_index(loc, name, None),
+                            format!("{owner}.{name}: empty array"),
+                        );
+                        continue;
+                    }
+                    let ext = obj.get(&format!("_{name}")).and_then(Value::as_array);
+                    for (i, v) in items.iter().enumerate() {
+                        let l = push_index(loc, name, Some(i));
+                        let has_ext = ext.and_then(|e| e.get(i)).is_some_and(|e| !e.is_null());
+                        self.value(v, elem, ty, owner, &l, has_ext);
+                    }
+                }
+                v => {
+                    if elem.max_many {
+                        self.issue(
+                            Severity::Error,
+                            JSON_SHAPE,
+                            push_index(loc, name, None),
+                            format!("{owner}.{name} repeats: expected an array"),
+                        );
+                        continue;
+                    }
+                    let l = push_index(loc, name, None);
+                    let has_ext = obj.contains_key(&format!("_{name}"));
+                    self.value(v, elem, ty, owner, &l, has_ext);
+                }
+            }
+        }
+        // Required elements (reported at the parent).
+        for elem in d.elements(owner) {
+            if elem.min == 0 {
+                continue;
+            }
+            let ty = elem.types.first().copied().unwrap_or("");
+            let st = stem(elem.name, ty);
+            let present = obj.keys().any(|k| {
+                let k = k.strip_prefix('_').unwrap_or(k);
+                k == elem.name
+                    || (st != elem.name
+                        && k.strip_prefix(st).is_some_and(|r| {
+                            r.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                        }))
+            });
+            if !present {
+                let shown = if st != elem.name {
+                    format!("{st}[x]")
+                } else {
+                    elem.name.to_string()
+                };
+                if self.issues.iter().any(|i| {
+                    i.rule == CARDINALITY && i.location == loc && i.message.contains(&shown)
+                }) {
+                    continue;
+                }
+                self.issue(
+                    Severity::Error,
+                    CARDINALITY,
+                    loc,
+                    format!("{owner}.{shown} is required (min {}) but missing", elem.min),
+                );
+            }
+        }
+        invariants::element(self, owner, obj, loc);
+    }
+
+    /// A `_x` member: the id/extension of a primitive.
+    fn underscore(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        elem: &Elem,
+        ty: &str,
+        value: &'a Value,
+        owner: &str,
+        loc: &str,
+    ) {
+        let name = elem.name;
+        let d = defs();
+        if !d.is_primitive(ty) {
+            self.issue(
+                Severity::Error,
+                JSON_SHAPE,
+                push_index(loc, name, None),
+                format!(
+                    "'_{name}' is only allowed for primitive elements ({owner}.{name} is {ty})"
+                ),
+            );
+            return;
+        }
+        let check = |w: &mut Self, v: &'a Value, l: &str| match v {
+            Value::Object(o) => w.element(o, "Element", l),
+            other => w.issue(
+                Severity::Error,
+                JSON_SHAPE,
+                l,
+                format!(
+                    "'_{name}' must hold an object with id/extension, found {}",
+                    kind_name(other)
+                ),
+            ),
+        };
+        match (value, obj.get(name)) {
+            (Value::Array(exts), base) if elem.max_many => {
+                if let Some(Value::Array(b)) = base {
+                    if b.len() != exts.len() {
+                        self.issue(
+                            Severity::Error,
+                            JSON_SHAPE,
+                            push_index(loc, name, None),
+                            format!("'{name}' and '_{name}' arrays differ in length"),
+                        );
+                    }
+                }
+                for (i, e) in exts.iter().enumerate() {
+                    if e.is_null() {
+                        continue;
+                    }
+                    check(self, e, &push_index(loc, name, Some(i)));
+                }
+            }
+            (v, _) if !elem.max_many => check(self, v, &push_index(loc, name, None)),
+            (v, _) => self.issue(
+                Severity::Error,
+                JSON_SHAPE,
+                push_index(loc, name, None),
+                format!(
+                    "'_{name}' must be an array like '{name}', found {}",
+                    kind_name(v)
+                ),
+            ),
+        }
+    }
+
+    /// One value of a core element.
+    fn value(
+        &mut self,
+        v: &'a Value,
+        elem: &Elem,
+        ty: &str,
+        owner: &str,
+        loc: &str,
+        has_ext: bool,
+    ) {
+        let d = defs();
+        let name = elem.name;
+        if ty.contains('.') {
+            // Backbone element (or contentReference).
+            match v {
+                Value::Object(o) => self.element(o, ty, loc),
+                other => self.issue(
+                    Severity::Error,
+                    JSON_SHAPE,
+                    loc,
+                    format!(
+                        "{owner}.{name} must be an object, found {}",
+                        kind_name(other)
+                    ),
+                ),
+            }
+            return;
+        }
+        match d.kind(ty) {
+            Some(TypeKind::Primitive) => self.primitive(v, ty, owner, name, loc, has_ext),
+            Some(TypeKind::Resource) => self.resource(v, loc, false),
+            _ => match v {
+                Value::Object(o) => {
+                    self.element(o, ty, loc);
+                    self.core_binding(owner, name, ty, v, loc);
+                }
+                other => self.issue(
+                    Severity::Error,
+                    JSON_SHAPE,
+                    loc,
+                    format!(
+                        "{owner}.{name} ({ty}) must be an object, found {}",
+                        kind_name(other)
+                    ),
+                ),
+            },
+        }
+    }
+
+    fn primitive(
+        &mut self,
+        v: &'a Value,
+        ty: &str,
+        owner: &str,
+        name: &str,
+        loc: &str,
+        has_ext: bool,
+    ) {
+        let what = format!("{owner}.{name} ({ty})");
+        let bad_kind = |w: &mut Self, expected: &str| {
+            w.issue(
+                Severity::Error,
+                PRIMITIVE_FORMAT,
+                loc,
+                format!("{what} must be a JSON {expected}, found {}", kind_name(v)),
+            )
+        };
+        match v {
+            Value::Null => {
+                if !has_ext {
+                    self.issue(
+                        Severity::Error,
+                        JSON_EMPTY,
+                        loc,
+                        format!("{what}: null without a matching '_{name}' entry"),
+                    );
+                }
+                return;
+            }
+            Value::Object(_) | Value::Array(_) => return bad_kind(self, "primitive"),
+            _ => {}
+        }
+        match ty {
+            "boolean" => {
+                if !v.is_boolean() {
+                    bad_kind(self, "boolean");
+                }
+                return;
+            }
+            "integer" | "positiveInt" | "unsignedInt" | "decimal" => {
+                let Some(n) = v.as_number() else {
+                    return bad_kind(self, "number");
+                };
+                let text = n.to_string();
+                if let Some(re) = primitive_regex(ty) {
+                    if !re.is_match(&text) {
+                        self.issue(
+                            Severity::Error,
+                            PRIMITIVE_FORMAT,
+                            loc,
+                            format!("{what}: not a valid {ty}"),
+                        );
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        let Some(s) = v.as_str() else {
+            return bad_kind(self, "string");
+        };
+        if s.is_empty() {
+            self.issue(
+                Severity::Error,
+                JSON_EMPTY,
+                loc,
+                format!("{what}: empty string"),
+            );
+            return;
+        }
+        if ty == "xhtml" {
+            self.xhtml(s, loc);
+            return;
+        }
+        if ty != "string" && ty != "markdown" && s.trim() != s {
+            self.issue(
+                Severity::Error,
+                PRIMITIVE_FORMAT,
+                loc,
+                format!("{what}: leading or trailing whitespace"),
+            );
+            return;
+        }
+        if let Some(re) = primitive_regex(ty) {
+            if !re.is_match(s) {
+                self.issue(
+                    Severity::Error,
+                    PRIMITIVE_FORMAT,
+                    loc,
+                    format!("{what}: not a valid {ty}"),
+                );
+                return;
+            }
+        }
+        if ty == "code" {
+            self.core_binding(owner, name, ty, v, loc);
+        }
+    }
+
+    fn xhtml(&mut self, s: &str, loc: &str) {
+        let problems = crate::narrative::check_xhtml(s);
+        if let Some(p) = problems.first() {
+            self.issue(
+                Severity::Error,
+                XHTML,
+                loc,
+                format!("narrative XHTML (txt-1/txt-2): {p}"),
+            );
+        }
+    }
+
+    fn core_binding(&mut self, owner: &str, name: &str, ty: &str, v: &Value, loc: &str) {
+        let path = format!("{owner}.{name}");
+        let Some(b) = profiles().core_binding(&path) else {
+            return;
+        };
+        let (strength, vs) = (b.0, b.1.clone());
+        self.binding(strength, &vs, ty, v, loc, &path);
+    }
+
+    /// Check a coded value against a value set.
+    fn binding(
+        &mut self,
+        strength: Strength,
+        vs: &str,
+        ty: &str,
+        v: &Value,
+        loc: &str,
+        what: &str,
+    ) {
+        let p = profiles();
+        let codes: Vec<(Option<&str>, &str)> = match ty {
+            "code" | "string" | "uri" => v.as_str().map(|c| vec![(None, c)]).unwrap_or_default(),
+            "Coding" => coding_pair(v).into_iter().collect(),
+            "CodeableConcept" => v
+                .get("coding")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(coding_pair).collect())
+                .unwrap_or_default(),
+            "Quantity" => return,
+            _ => return,
+        };
+        if codes.is_empty() {
+            if ty == "CodeableConcept" && strength == Strength::Required {
+                // text only: not in the value set
+                self.issue(
+                    Severity::Error,
+                    BINDING,
+                    loc,
+                    format!("{what}: required binding to {vs} but no coding"),
+                );
+            }
+            return;
+        }
+        let mut unknown = false;
+        let mut any = false;
+        for (system, code) in &codes {
+            match p.member(vs, *system, code) {
+                Member::Yes => any = true,
+                Member::Unknown => unknown = true,
+                Member::No => {}
+            }
+        }
+        if any {
+            return;
+        }
+        if unknown {
+            if strength != Strength::Preferred {
+                self.issue(
+                    Severity::Information,
+                    BINDING_NOT_CHECKED,
+                    loc,
+                    format!("{what}: {} binding to {vs} not checked (value set needs a terminology server)", strength.as_str()),
+                );
+            }
+            return;
+        }
+        let sev = match strength {
+            Strength::Required => Severity::Error,
+            Strength::Extensible => Severity::Warning,
+            Strength::Preferred => Severity::Information,
+        };
+        self.issue(
+            sev,
+            BINDING,
+            loc,
+            format!("{what}: code not in {} value set {vs}", strength.as_str()),
+        );
+    }
+
+    // ------------------------------------------------------------ profiles
+
+    /// Check a resource (or datatype value) against a profile.
+    fn profile(&mut self, p: &'static Profile, url: &str, res: &'a Value, loc: &str) {
+        let key = (res as *const Value as usize, url.to_string());
+        if !self.checked.insert(key) {
+            return;
+        }
+        let Some(obj) = res.as_object() else { return };
+        self.children(&p.root, obj, loc, url);
+    }
+
+    fn children(&mut self, node: &'static Node, obj: &'a Map<String, Value>, loc: &str, url: &str) {
+        for child in &node.c {
+            let items = collect(obj, &child.n, loc);
+            self.node(child, items, loc, url);
+        }
+    }
+
+    fn node(&mut self, node: &'static Node, items: Vec<Item<'a>>, parent: &str, url: &str) {
+        let short = url.rsplit('/').next().unwrap_or(url);
+        let name = &node.n;
+        if node.max == "0" {
+            for it in &items {
+                self.issue(
+                    Severity::Error,
+                    PROFILE_CARDINALITY,
+                    &it.loc,
+                    format!("{name} is prohibited (0..0) by {short}"),
+                );
+            }
+            return;
+        }
+        if (items.len() as u32) < node.min {
+            self.issue(
+                Severity::Error,
+                PROFILE_CARDINALITY,
+                parent,
+                format!(
+                    "{name}: {short} requires at least {} (found {})",
+                    node.min,
+                    items.len()
+                ),
+            );
+        }
+        if let Some(max) = node.max_n() {
+            if items.len() > max {
+                self.issue(
+                    Severity::Error,
+                    PROFILE_CARDINALITY,
+                    &items[max].loc,
+                    format!(
+                        "{name}: {short} allows at most {max} (found {})",
+                        items.len()
+                    ),
+                );
+            }
+        }
+        for it in &items {
+            self.node_value(node, it, url);
+        }
+        if !node.ss.is_empty() {
+            self.slices(node, &items, parent, url);
+        }
+    }
+
+    fn slices(&mut self, node: &'static Node, items: &[Item<'a>], parent: &str, url: &str) {
+        let short = url.rsplit('/').next().unwrap_or(url);
+        let Some(sl) = &node.sl else { return };
+        let mut counts = vec![0usize; node.ss.len()];
+        let mut matched: Vec<Vec<usize>> = vec![Vec::new(); node.ss.len()];
+        for (i, it) in items.iter().enumerate() {
+            let mut hit = None;
+            for (si, s) in node.ss.iter().enumerate() {
+                if slice_matches(s, sl, it) {
+                    hit = Some(si);
+                    break;
+                }
+            }
+            match hit {
+                Some(si) => {
+                    counts[si] += 1;
+                    matched[si].push(i);
+                }
+                None if sl.r == "closed" => self.issue(
+                    Severity::Error,
+                    PROFILE_SLICE,
+                    &it.loc,
+                    format!("{} matches no slice of {short} (closed slicing)", node.n),
+                ),
+                None => {}
+            }
+        }
+        for (si, s) in node.ss.iter().enumerate() {
+            let sname = s.s.as_deref().unwrap_or("?");
+            if (counts[si] as u32) < s.min {
+                self.issue(
+                    Severity::Error,
+                    PROFILE_SLICE,
+                    parent,
+                    format!(
+                        "{}:{sname}: {short} requires at least {} (found {})",
+                        node.n, s.min, counts[si]
+                    ),
+                );
+            }
+            if let Some(max) = s.max_n() {
+                if counts[si] > max {
+                    if max == 0 {
+                        for &i in &matched[si] {
+                            self.issue(
+                                Severity::Error,
+                                PROFILE_SLICE,
+                                &items[i].loc,
+                                format!("{}:{sname} is prohibited (0..0) by {short}", node.n),
+                            );
+                        }
+                        continue;
+                    }
+                    let i = matched[si][max];
+                    self.issue(
+                        Severity::Error,
+                        PROFILE_SLICE,
+                        &items[i].loc,
+                        format!(
+                            "{}:{sname}: {short} allows at most {max} (found {})",
+                            node.n, counts[si]
+                        ),
+                    );
+                }
+            }
+            for &i in &matched[si] {
+                self.node_value(s, &items[i], url);
+            }
+        }
+    }
+
+    fn node_value(&mut self, node: &'static Node, it: &Item<'a>, url: &str) {
+        let short = url.rsplit('/').next().unwrap_or(url);
+        let label = match &node.s {
+            Some(s) => format!("{}:{s}", node.n),
+            None => node.n.clone(),
+        };
+        // The value's type: from a choice key, or from core.
+        let choice_stem = node.n.strip_suffix("[x]");
+        let suffix = choice_stem.and_then(|st| it.type_suffix(st));
+        let ty = suffix.map(|s| {
+            let d = defs();
+            let lower = lower_first(s);
+            if d.is_primitive(&lower) {
+                lower
+            } else {
+                s.to_string()
+            }
+        });
+        if let (Some(allowed), Some(ty)) = (&node.t, &ty) {
+            if !allowed.iter().any(|a| a == ty) {
+                self.issue(
+                    Severity::Error,
+                    PROFILE_TYPE,
+                    &it.loc,
+                    format!(
+                        "{label}: type {ty} not allowed by {short} (allowed: {})",
+                        allowed.join(", ")
+                    ),
+                );
+                return;
+            }
+        }
+        if let Some(f) = &node.f {
+            if !it.value.is_null() && !json_eq(it.value, f) {
+                self.issue(
+                    Severity::Error,
+                    PROFILE_FIXED,
+                    &it.loc,
+                    format!("{label}: value differs from the value fixed by {short}"),
+                );
+            }
+        }
+        if let Some(p) = &node.p {
+            if !it.value.is_null() && !contains(it.value, p) {
+                self.issue(
+                    Severity::Error,
+                    PROFILE_PATTERN,
+                    &it.loc,
+                    format!("{label}: value does not match the pattern of {short}"),
+                );
+            }
+        }
+        if let Some(b) = &node.b {
+            let vty = ty.clone().unwrap_or_else(|| value_kind_type(it.value));
+            self.binding(
+                b.0,
+                &b.1,
+                &vty,
+                it.value,
+                &it.loc,
+                &format!("{label} ({short})"),
+            );
+        }
+        if let Some(targets) = &node.tg {
+            self.reference_target(it, targets, &label, short);
+        }
+        if let Some(prs) = &node.pr {
+            for (tcode, urls) in prs {
+                if tcode == "Extension" {
+                    let actual = it.value.get("url").and_then(Value::as_str);
+                    for u in urls {
+                        if actual == Some(u.as_str()) {
+                            if let Some(p) = profiles().get(u) {
+                                self.profile(p, u, it.value, &it.loc);
+                            }
+                        }
+                    }
+                } else if ty.as_deref().is_none_or(|t| t == tcode) {
+                    for u in urls {
+                        if let Some(p) = profiles().get(u) {
+                            self.profile(p, u, it.value, &it.loc);
+                        }
+                    }
+                }
+            }
+        }
+        if !node.c.is_empty() {
+            let target = match it.value {
+                Value::Object(o) => Some(o),
+                _ => it.ext.and_then(Value::as_object),
+            };
+            match target {
+                Some(o) => self.children(node, o, &it.loc, url),
+                None => {
+                    // A primitive without `_x`: only min > 0 children matter.
+                    for c in &node.c {
+                        if c.min > 0 && c.n != "value" {
+                            self.issue(
+                                Severity::Error,
+                                PROFILE_CARDINALITY,
+                                &it.loc,
+                                format!("{}: {short} requires at least {} (found 0)", c.n, c.min),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn reference_target(&mut self, it: &Item<'a>, targets: &[String], label: &str, short: &str) {
+        let Some(reference) = it.value.get("reference").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(t) = self.resolve(reference) else {
+            return;
+        };
+        let p = profiles();
+        let rt = t
+            .resource
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let allowed: Vec<&str> = targets.iter().filter_map(|u| p.type_of(u)).collect();
+        if allowed.contains(&"Resource") {
+            return;
+        }
+        if !allowed.contains(&rt) {
+            self.issue(
+                Severity::Error,
+                REFERENCE_TARGET,
+                format!("{}.reference", it.loc),
+                format!(
+                    "{label}: {short} allows references to {} only, found {rt}",
+                    dedup(&allowed).join(", ")
+                ),
+            );
+            return;
+        }
+        // Same type: the target must conform to one of the profiles of its type.
+        let declared: Vec<&str> = t
+            .resource
+            .get("meta")
+            .and_then(|m| m.get("profile"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let for_type: Vec<&String> = targets
+            .iter()
+            .filter(|u| p.type_of(u) == Some(rt))
+            .collect();
+        if for_type.iter().any(|u| declared.contains(&u.as_str()))
+            || for_type.iter().any(|u| p.get(u).is_none())
+        {
+            return;
+        }
+        if let Some(u) = for_type.first() {
+            self.deferred.push((t, (*u).clone()));
+        }
+    }
+
+    /// Resolve a reference in the innermost bundle (or a contained id).
+    pub(crate) fn resolve(&self, reference: &str) -> Option<Target<'a>> {
+        let idx = self.bundles.last()?;
+        idx.get(reference).cloned()
+    }
+
+    pub(crate) fn contained_ids(&self) -> Option<&HashSet<String>> {
+        self.contained.last()
+    }
+}
+
+fn dedup<'s>(v: &[&'s str]) -> Vec<&'s str> {
+    let mut out: Vec<&str> = Vec::new();
+    for s in v {
+        if !out.contains(s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn value_kind_type(v: &Value) -> String {
+    if v.get("coding").is_some() || v.get("text").is_some() {
+        "CodeableConcept".into()
+    } else if v.get("code").is_some() || v.get("system").is_some() {
+        "Coding".into()
+    } else {
+        "code".into()
+    }
+}
+
+fn coding_pair(v: &Value) -> Option<(Option<&str>, &str)> {
+    let code = v.get("code")?.as_str()?;
+    Some((v.get("system").and_then(Value::as_str), code))
+}
+
+/// Equality where numbers compare by value (1.0 == 1).
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.to_string() == y.to_string() || x.as_f64() == y.as_f64()
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Pattern containment: every member of the pattern is in the value
+/// (arrays: every pattern item matched by some value item).
+fn contains(v: &Value, p: &Value) -> bool {
+    match (v, p) {
+        (Value::Object(vo), Value::Object(po)) => po
+            .iter()
+            .all(|(k, pv)| vo.get(k).is_some_and(|vv| contains(vv, pv))),
+        (Value::Array(va), Value::Array(pa)) => {
+            pa.iter().all(|pi| va.iter().any(|vi| contains(vi, pi)))
+        }
+        (Value::Array(va), po @ Value::Object(_)) => va.iter().any(|vi| contains(vi, po)),
+        _ => json_eq(v, p),
+    }
+}
+
+/// The fixed or pattern value a slice requires at a discriminator path.
+fn slice_expected<'n>(slice: &'n Node, path: &str) -> Option<&'n Value> {
+    let mut node = slice;
+    if path != "$this" {
+        for seg in path.split('.') {
+            node = node.child(seg)?;
+        }
+    }
+    node.f.as_ref().or(node.p.as_ref())
+}
+
+/// Values at a dotted path in an instance value.
+fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
+    if path == "$this" || path.is_empty() {
+        match v {
+            Value::Array(a) => out.extend(a.iter()),
+            other => out.push(other),
+        }
+        return;
+    }
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, r),
+        None => (path, ""),
+    };
+    match v {
+        Value::Array(a) => {
+            for i in a {
+                values_at(i, path, out);
+            }
+        }
+        Value::Object(o) => {
+            if let Some(next) = o.get(head) {
+                values_at(next, rest, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn slice_matches(slice: &Node, sl: &super::profiles::Slicing, it: &Item<'_>) -> bool {
+    for (dtype, path) in &sl.d {
+        match dtype.as_str() {
+            "value" | "pattern" => {
+                let expected = match slice_expected(slice, path) {
+                    Some(e) => e.clone(),
+                    None if path == "url" => {
+                        match slice
+                            .pr
+                            .as_ref()
+                            .and_then(|p| p.get("Extension"))
+                            .and_then(|u| u.first())
+                        {
+                            Some(u) => Value::String(u.clone()),
+                            None => return false,
+                        }
+                    }
+                    None => return false,
+                };
+                let mut found = Vec::new();
+                values_at(it.value, path, &mut found);
+                let ok = if dtype == "value" {
+                    found.iter().any(|f| json_eq(f, &expected))
+                } else {
+                    found.iter().any(|f| contains(f, &expected))
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            "exists" => {
+                let mut found = Vec::new();
+                values_at(it.value, path, &mut found);
+                let want = slice.min > 0;
+                if found.is_empty() == want {
+                    return false;
+                }
+            }
+            "type" => {
+                if let Some(t) = &slice.t {
+                    let stem = slice.n.trim_end_matches("[x]");
+                    let suffix = it.type_suffix(stem).map(lower_first);
+                    if !t.iter().any(|x| Some(lower_first(x)) == suffix) {
+                        return false;
+                    }
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Index a Bundle's entries by fullUrl and by `Type/id`.
+fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &str) -> HashMap<String, Target<'a>> {
+    let mut idx = HashMap::new();
+    let Some(entries) = obj.get("entry").and_then(Value::as_array) else {
+        return idx;
+    };
+    for (i, e) in entries.iter().enumerate() {
+        let Some(res) = e.get("resource") else {
+            continue;
+        };
+        let l = format!("{loc}.entry[{i}].resource");
+        let t = Target {
+            resource: res,
+            loc: l,
+        };
+        if let Some(u) = e.get("fullUrl").and_then(Value::as_str) {
+            idx.entry(u.to_string()).or_insert_with(|| t.clone());
+        }
+        if let (Some(rt), Some(id)) = (
+            res.get("resourceType").and_then(Value::as_str),
+            res.get("id").and_then(Value::as_str),
+        ) {
+            idx.entry(format!("{rt}/{id}")).or_insert(t);
+        }
+    }
+    idx
+}
+
+/// Validate one resource (any type, typically a message or document
+/// Bundle) against core STU3 and its declared profiles.
+pub fn validate_instance(v: &Value) -> Vec<Issue> {
+    let mut w = Walker::new();
+    let loc = v
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("Resource")
+        .to_string();
+    w.resource(v, &loc, true);
+    w.issues
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules_at(v: &Value) -> Vec<(String, &'static str, String)> {
+        validate_instance(v)
+            .into_iter()
+            .filter(|i| i.severity.is_blocking())
+            .map(|i| (i.severity.to_string(), i.rule, i.location))
+            .collect()
+    }
+
+    #[test]
+    fn core_json_rules() {
+        let p = json!({"resourceType": "Patient", "nmae": [{"family": "X"}]});
+        assert_eq!(
+            rules_at(&p),
+            vec![("error".into(), UNKNOWN_ELEMENT, "Patient.nmae".into())]
+        );
+        let p = json!({"resourceType": "Patient", "name": {"family": "X"}});
+        assert_eq!(rules_at(&p)[0].1, JSON_SHAPE);
+        let p = json!({"resourceType": "Patient", "name": []});
+        assert_eq!(rules_at(&p)[0].1, JSON_EMPTY);
+        let p = json!({"resourceType": "Patient", "active": "yes"});
+        assert_eq!(
+            rules_at(&p)[0],
+            ("error".into(), PRIMITIVE_FORMAT, "Patient.active".into())
+        );
+        let p = json!({"resourceType": "Patient", "birthDate": "01/01/1970"});
+        assert_eq!(rules_at(&p)[0].1, PRIMITIVE_FORMAT);
+        let p = json!({"resourceType": "Patient", "gender": "F"});
+        assert_eq!(
+            rules_at(&p)[0],
+            ("error".into(), BINDING, "Patient.gender".into())
+        );
+        let p = json!({"resourceType": "Patient", "id": "bad id!"});
+        assert_eq!(rules_at(&p)[0].1, PRIMITIVE_FORMAT);
+        let p = json!({"resourceType": "Patient", "birthDate": "1970-01-01", "_birthDate": {"extension": [{"url": "http://x", "valueString": "y"}]}});
+        assert!(rules_at(&p).is_empty(), "{:?}", rules_at(&p));
+        let p = json!({"resourceType": "Practicioner"});
+        assert_eq!(
+            rules_at(&p)[0],
+            ("fatal".into(), RESOURCE_TYPE, "Practicioner".into())
+        );
+    }
+
+    #[test]
+    fn required_elements_reported_at_parent() {
+        let b = json!({"resourceType": "Bundle"});
+        assert_eq!(
+            rules_at(&b),
+            vec![("error".into(), CARDINALITY, "Bundle".into())]
+        );
+        let c = json!({"resourceType": "Composition", "status": "final", "type": {"text": "x"},
+            "date": "2020-01-01", "author": [{"reference": "x"}], "title": "t",
+            "relatesTo": [{"code": "replaces", "targetIdentifier": {"value": "1"}}]});
+        // subject missing; relatesTo.target[x] satisfied by targetIdentifier
+        assert_eq!(
+            rules_at(&c),
+            vec![("error".into(), CARDINALITY, "Composition".into())]
+        );
+    }
+
+    #[test]
+    fn profile_rules() {
+        let p = json!({"resourceType": "Patient",
+            "meta": {"profile": ["https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1"]},
+            "name": [{"use": "official", "family": "X"}],
+            "animal": {"species": {"text": "dog"}}});
+        assert_eq!(
+            rules_at(&p),
+            vec![("error".into(), PROFILE_CARDINALITY, "Patient.animal".into())]
+        );
+        // The official name slice is 1..1.
+        let p = json!({"resourceType": "Patient",
+            "meta": {"profile": ["https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1"]},
+            "name": [{"use": "usual", "family": "X"}]});
+        assert_eq!(
+            rules_at(&p),
+            vec![("error".into(), PROFILE_SLICE, "Patient".into())]
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! The compiled profile table: every StructureDefinition the validator knows,
+//! reduced to what each profile adds to core FHIR STU3, plus the value sets
+//! its bindings name, expanded where they can be enumerated offline.
+//!
+//! # Why
+//!
+//! Issue 3 asks for rules *derived from* the official StructureDefinitions,
+//! not typed by hand, embedded so neither the build nor a run needs
+//! `../shared`. `tools/gen-profiles.py` reads the snapshots (CareConnect,
+//! ITK3 messaging, Transfer of Care, the core extensions incl.
+//! data-absent-reason) and writes `compiled.json`: a tree of element nodes
+//! per profile (min/max, allowed types, target profiles, fixed and pattern
+//! values, bindings, slicing and slices), pruned to the constraints. This
+//! module parses it once (a few milliseconds) into the structs below.
+//!
+//! Sources and licences: HL7 FHIR STU3 3.0.1 core (CC0 1.0); NHS Digital
+//! ITK3 / Transfer of Care and HL7 UK CareConnect profiles (Apache-2.0 via
+//! nhsconnect/ITK3-FHIR-eDischarge, OGL v3 for the STU3-FHIR-Assets copies).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+static COMPILED: &str = include_str!("compiled.json");
+
+/// Binding strength.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// Codes must come from the value set.
+    Required,
+    /// Codes should come from the value set when one fits.
+    Extensible,
+    /// Codes are encouraged to come from the value set.
+    Preferred,
+}
+
+impl Strength {
+    /// The FHIR code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strength::Required => "required",
+            Strength::Extensible => "extensible",
+            Strength::Preferred => "preferred",
+        }
+    }
+}
+
+/// A binding: strength and value set URL.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Binding(pub Strength, pub String);
+
+/// Slicing of an element.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Slicing {
+    /// Discriminators: (type, path).
+    pub d: Vec<(String, String)>,
+    /// Rules: open, closed, openAtEnd.
+    pub r: String,
+    /// Ordered.
+    #[serde(default)]
+    pub o: bool,
+}
+
+/// One element of a profile, with its children and slices.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Node {
+    /// Element name (last path segment; `value[x]` for choices).
+    pub n: String,
+    /// Slice name, for slices.
+    #[serde(default)]
+    pub s: Option<String>,
+    /// Minimum cardinality.
+    pub min: u32,
+    /// Maximum cardinality ("*" or a number).
+    pub max: String,
+    /// Allowed type codes, when narrower than core.
+    #[serde(default)]
+    pub t: Option<Vec<String>>,
+    /// Profiles per type code (extension definitions, datatype profiles).
+    #[serde(default)]
+    pub pr: Option<BTreeMap<String, Vec<String>>>,
+    /// Reference target profiles, when narrower than core.
+    #[serde(default)]
+    pub tg: Option<Vec<String>>,
+    /// Fixed value.
+    #[serde(default)]
+    pub f: Option<Value>,
+    /// Pattern value.
+    #[serde(default)]
+    pub p: Option<Value>,
+    /// Binding.
+    #[serde(default)]
+    pub b: Option<Binding>,
+    /// Slicing.
+    #[serde(default)]
+    pub sl: Option<Slicing>,
+    /// Children.
+    #[serde(default)]
+    pub c: Vec<Node>,
+    /// Slices.
+    #[serde(default)]
+    pub ss: Vec<Node>,
+}
+
+impl Node {
+    /// Maximum as a number (`None` = unbounded).
+    pub fn max_n(&self) -> Option<usize> {
+        self.max.parse().ok()
+    }
+
+    /// A child by name.
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.c.iter().find(|c| c.n == name)
+    }
+}
+
+/// One compiled profile.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Profile {
+    /// The constrained type (`Patient`, `Extension`, `Quantity`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Base definition URL.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Business version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// resource | complex-type | primitive-type.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Root element node.
+    pub root: Node,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    profiles: HashMap<String, Profile>,
+    core_bindings: HashMap<String, Binding>,
+    value_sets: HashMap<String, Option<BTreeMap<String, Vec<String>>>>,
+}
+
+/// An enumerated value set.
+#[derive(Debug, Default)]
+pub struct ValueSet {
+    pairs: HashSet<(String, String)>,
+    codes: HashSet<String>,
+}
+
+impl ValueSet {
+    /// Whether `system|code` is a member.
+    pub fn has(&self, system: &str, code: &str) -> bool {
+        self.pairs.contains(&(system.to_string(), code.to_string()))
+    }
+
+    /// Whether `code` is a member under any system (for `code` elements).
+    pub fn has_code(&self, code: &str) -> bool {
+        self.codes.contains(code)
+    }
+}
+
+/// Membership answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    /// In the value set.
+    Yes,
+    /// Not in the value set.
+    No,
+    /// The value set cannot be enumerated offline (or is unknown).
+    Unknown,
+}
+
+/// The whole table.
+#[derive(Debug)]
+pub struct Profiles {
+    profiles: HashMap<String, Profile>,
+    core_bindings: HashMap<String, Binding>,
+    value_sets: HashMap<String, Option<ValueSet>>,
+}
+
+/// The embedded table, parsed once on first use.
+pub fn profiles() -> &'static Profiles {
+    static P: OnceLock<Profiles> = OnceLock::new();
+    P.get_or_init(|| Profiles::parse(COMPILED))
+}
+
+impl Profiles {
+    fn parse(text: &str) -> Profiles {
+        // The table is generated and checked by the tests: a parse failure
+        // is a build defect, not a data error.
+        let raw: Raw = match serde_json::from_str(text) {
+            Ok(r) => r,
+            Err(e) => panic!("embedded compiled.json is not valid: {e}"),
+        };
+        let value_sets = raw
+            .value_sets
+            .into_iter()
+            .map(|(url, vs)| {
+                let vs = vs.map(|systems| {
+                    let mut out = ValueSet::default();
+                    for (system, codes) in systems {
+                        for c in codes {
+                            out.codes.insert(c.clone());
+                            out.pairs.insert((system.clone(), c));
+                        }
+                    }
+                    out
+                });
+                (url, vs)
+            })
+            .collect();
+        Profiles {
+            profiles: raw.profiles,
+            core_bindings: raw.core_bindings,
+            value_sets,
+        }
+    }
+
+    /// A profile by canonical URL (a `|version` suffix is ignored).
+    pub fn get(&self, url: &str) -> Option<&Profile> {
+        let url = url.split('|').next().unwrap_or(url);
+        self.profiles.get(url)
+    }
+
+    /// Number of profiles.
+    pub fn len(&self) -> usize {
+        self.profiles.len()
+    }
+
+    /// True when no profile is loaded (never for the embedded table).
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+
+    /// The core binding of an element path (`Patient.gender`, `Identifier.use`).
+    pub fn core_binding(&self, path: &str) -> Option<&Binding> {
+        self.core_bindings.get(path)
+    }
+
+    /// Membership of a code in a value set.
+    pub fn member(&self, vs: &str, system: Option<&str>, code: &str) -> Member {
+        match self.value_sets.get(vs) {
+            Some(Some(set)) => {
+                let ok = match system {
+                    Some(s) => set.has(s, code),
+                    None => set.has_code(code),
+                };
+                if ok {
+                    Member::Yes
+                } else {
+                    Member::No
+                }
+            }
+            _ => Member::Unknown,
+        }
+    }
+
+    /// The resource or datatype a profile (or core definition URL) constrains.
+    pub fn type_of<'a>(&'a self, url: &'a str) -> Option<&'a str> {
+        if let Some(p) = self.get(url) {
+            return Some(&p.ty);
+        }
+        url.strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EDIS: &str =
+        "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-EDIS-Composition-1";
+
+    #[test]
+    fn loads_the_profiles_the_toc_messages_use() {
+        let p = profiles();
+        for url in [
+            EDIS,
+            "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-MH-Composition-1",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-ECD-Composition-1",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-ITK-OPL-Composition-1",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Message-Bundle-1",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-MessageHeader-2",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-ITK-MessageHandling-2",
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1",
+            "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+        ] {
+            assert!(p.get(url).is_some(), "{url}");
+        }
+        assert_eq!(p.get(EDIS).map(|p| p.ty.as_str()), Some("Composition"));
+        assert_eq!(
+            p.type_of("http://hl7.org/fhir/StructureDefinition/Patient"),
+            Some("Patient")
+        );
+    }
+
+    #[test]
+    fn section_slices_carry_fixed_codes_and_closed_slicing() {
+        let root = &profiles().get(EDIS).map(|p| &p.root).unwrap();
+        let section = root.child("section").unwrap();
+        assert_eq!(section.sl.as_ref().map(|s| s.r.as_str()), Some("closed"));
+        let allergies = section
+            .ss
+            .iter()
+            .find(|s| s.s.as_deref() == Some("allergiesAndAdverseReactionsSection"))
+            .unwrap();
+        assert_eq!((allergies.min, allergies.max.as_str()), (1, "1"));
+        let code = allergies
+            .child("code")
+            .and_then(|c| c.child("coding"))
+            .and_then(|c| c.child("code"))
+            .and_then(|c| c.f.as_ref());
+        assert_eq!(code, Some(&Value::from("886921000000105")));
+    }
+
+    #[test]
+    fn value_sets_enumerate_or_say_unknown() {
+        let p = profiles();
+        let gender = "http://hl7.org/fhir/ValueSet/administrative-gender";
+        assert_eq!(p.member(gender, None, "female"), Member::Yes);
+        assert_eq!(p.member(gender, None, "F"), Member::No);
+        assert_eq!(
+            p.member(
+                gender,
+                Some("http://hl7.org/fhir/administrative-gender"),
+                "male"
+            ),
+            Member::Yes
+        );
+        // A SNOMED CT refset cannot be expanded offline.
+        assert_eq!(
+            p.member(
+                "https://fhir.hl7.org.uk/STU3/ValueSet/CareConnect-CareSettingType-1",
+                Some("http://snomed.info/sct"),
+                "892811000000109"
+            ),
+            Member::Unknown
+        );
+        assert!(matches!(
+            p.core_binding("Bundle.type"),
+            Some(Binding(Strength::Required, _))
+        ));
+    }
+}
