@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 /// keys are short identifiers from the embedded table, so HashDoS resistance
 /// is not needed and SipHash would dominate parse time.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+pub struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     #[inline]
@@ -48,7 +48,10 @@ impl Hasher for FxHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A HashMap with [`FxHasher`] (static tables keyed by short identifiers).
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A HashSet with [`FxHasher`].
+pub type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 static TABLE: &str = include_str!("stu3-elements.txt");
 

@@ -7,10 +7,14 @@
 //!
 //! This is a cheap pre-flight check, not a full schema validation.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::is_xml_char;
+use crate::fhir::defs::FastSet;
 
 /// The XHTML namespace required on the narrative `div`.
 pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
@@ -215,8 +219,16 @@ fn bad_scheme(v: &str) -> bool {
 }
 
 struct Open {
-    name: String,
+    name: Cow<'static, str>,
     required_seen: bool,
+}
+
+/// The allowed element names, for lookups without allocating.
+fn intern(name: &str) -> Option<&'static str> {
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| ELEMENTS.iter().copied().collect())
+        .get(name)
+        .copied()
 }
 
 /// Check a finished `<div xmlns="http://www.w3.org/1999/xhtml">…</div>`
@@ -249,7 +261,14 @@ pub fn check_xhtml(div: &str) -> Vec<String> {
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let raw_name = e.name();
+                let name: Cow<'static, str> = match std::str::from_utf8(raw_name.as_ref()) {
+                    Ok(n) => match intern(n) {
+                        Some(k) => Cow::Borrowed(k),
+                        None => Cow::Owned(n.to_string()),
+                    },
+                    Err(_) => Cow::Owned(String::from_utf8_lossy(raw_name.as_ref()).into_owned()),
+                };
                 if stack.is_empty() {
                     roots += 1;
                     if roots > 1 {
@@ -271,7 +290,7 @@ pub fn check_xhtml(div: &str) -> Vec<String> {
                 }
                 check_element(e, &name, stack.last(), &mut problems);
                 if let Some(parent) = stack.last_mut() {
-                    if required_children(&parent.name).is_some_and(|r| r.contains(&name.as_str())) {
+                    if required_children(&parent.name).is_some_and(|r| r.contains(&name.as_ref())) {
                         parent.required_seen = true;
                     }
                 }
@@ -294,11 +313,25 @@ pub fn check_xhtml(div: &str) -> Vec<String> {
                 }
             }
             Event::Text(t) => {
-                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                if raw.chars().any(|c| !is_xml_char(c)) {
+                let bytes = t.as_ref();
+                // Fast path: printable ASCII and tab/LF/CR need no char walk
+                // (non-ASCII text is checked char by char).
+                let plain = bytes
+                    .iter()
+                    .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t' || b == b'\n' || b == b'\r');
+                let raw = if plain {
+                    Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or_default())
+                } else {
+                    String::from_utf8_lossy(bytes)
+                };
+                if !plain && raw.chars().any(|c| !is_xml_char(c)) {
                     problems.push("text contains characters not allowed in XML".into());
                 }
-                let has = raw.chars().any(|c| !c.is_whitespace());
+                let has = if plain {
+                    bytes.iter().any(|b| !b.is_ascii_whitespace())
+                } else {
+                    raw.chars().any(|c| !c.is_whitespace())
+                };
                 text_check(&stack, has, &mut problems);
                 content |= has && !stack.is_empty();
             }
@@ -338,7 +371,7 @@ pub fn check_xhtml(div: &str) -> Vec<String> {
         }
     }
     if !stack.is_empty() {
-        let names: Vec<&str> = stack.iter().map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = stack.iter().map(|o| o.name.as_ref()).collect();
         problems.push(format!(
             "not well-formed: unclosed element(s) {}",
             names.join(" > ")
@@ -375,7 +408,7 @@ fn text_check(stack: &[Open], non_ws: bool, problems: &mut Vec<String>) {
 
 fn close_check(open: &Open, problems: &mut Vec<String>) {
     if let Some(req) = required_children(&open.name) {
-        if !open.required_seen && ELEMENTS.contains(&open.name.as_str()) {
+        if !open.required_seen && intern(&open.name).is_some() {
             problems.push(format!(
                 "<{}> needs at least one of <{}>",
                 open.name,
@@ -391,7 +424,7 @@ fn check_element(
     parent: Option<&Open>,
     problems: &mut Vec<String>,
 ) {
-    if !ELEMENTS.contains(&name) {
+    if intern(name).is_none() {
         if matches!(
             name,
             "script"
@@ -412,7 +445,7 @@ fn check_element(
         }
     }
     if let Some(p) = parent {
-        if inline_only(&p.name) && ELEMENTS.contains(&p.name.as_str()) && is_block(name) {
+        if inline_only(&p.name) && intern(&p.name).is_some() && is_block(name) {
             problems.push(format!(
                 "block element <{name}> inside inline-only <{}>",
                 p.name
@@ -431,7 +464,7 @@ fn check_element(
         }
     }
     if let Some(parents) = required_parent(name) {
-        if !parent.is_some_and(|p| parents.contains(&p.name.as_str())) {
+        if !parent.is_some_and(|p| parents.contains(&p.name.as_ref())) {
             problems.push(format!("<{name}> must be inside <{}>", parents.join(">/<")));
         }
     }
@@ -445,9 +478,13 @@ fn check_element(
                 continue;
             }
         };
-        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        let key = match std::str::from_utf8(a.key.as_ref()) {
+            Ok(k) => Cow::Borrowed(k),
+            Err(_) => String::from_utf8_lossy(a.key.as_ref()),
+        };
+        let key = key.as_ref();
         let value = match a.unescape_value() {
-            Ok(v) => v.into_owned(),
+            Ok(v) => v,
             Err(x) => {
                 problems.push(format!("bad value of {key} on <{name}>: {x}"));
                 continue;
@@ -465,15 +502,14 @@ fn check_element(
             problems.push(format!("<{name}> declares a namespace prefix ({key})"));
             continue;
         }
-        let lower = key.to_ascii_lowercase();
-        if lower.starts_with("on") {
+        if key.len() >= 2 && key[..2].eq_ignore_ascii_case("on") {
             problems.push(format!("txt-1: event attribute {key} on <{name}>"));
             continue;
         }
-        if !attr_allowed(name, &key) {
+        if !attr_allowed(name, key) {
             problems.push(format!("txt-1: attribute {key} not allowed on <{name}>"));
         }
-        if is_url_attr(&key) && bad_scheme(&value) {
+        if is_url_attr(key) && bad_scheme(&value) {
             problems.push(format!("script URL in {key} on <{name}>"));
         }
         if key == "style" {

@@ -12,6 +12,7 @@
 use serde_json::{Map, Value};
 
 use super::instance::Walker;
+use super::loc::Loc;
 use super::{rules, Severity};
 
 /// The identifier systems of target-itk3-toc.md §7.
@@ -39,7 +40,7 @@ const BASES: &[&str] = &[
 ];
 
 /// Check one Identifier object at `loc`.
-pub(crate) fn check(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &str) {
+pub(crate) fn check(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
     let Some(system) = o.get("system").and_then(Value::as_str) else {
         return;
     };

@@ -17,16 +17,16 @@
 //! missing element is reported at its parent. Messages name elements,
 //! profiles and rules, never instance values.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::invariants;
+use super::loc::Loc;
 use super::profiles::{profiles, Member, Node, Profile, Strength};
 use super::{Issue, Severity};
-use crate::fhir::defs::{defs, Elem, TypeKind};
+use crate::fhir::defs::{defs, Elem, FastMap, FastSet, TypeKind};
 
 /// Rule ids of this pass (see the module table in [`super`]).
 pub mod rules {
@@ -97,13 +97,15 @@ pub(crate) struct Target<'a> {
 pub(crate) struct Walker<'a> {
     pub issues: Vec<Issue>,
     /// Bundle indexes, innermost last: fullUrl (and Type/id) -> resource.
-    bundles: Vec<HashMap<String, Target<'a>>>,
+    bundles: Vec<FastMap<String, Target<'a>>>,
     /// Contained ids of the resources being walked, innermost last.
-    contained: Vec<HashSet<String>>,
+    contained: Vec<FastSet<String>>,
     /// (resource address, profile) pairs already checked.
-    checked: HashSet<(usize, String)>,
+    checked: FastSet<(usize, usize)>,
     /// Deferred target-profile checks.
     deferred: Vec<(Target<'a>, String)>,
+    /// Reusable item buffers (one per nesting level in use).
+    item_pool: Vec<Vec<Item<'a>>>,
 }
 
 fn anchored(re: &str) -> Option<Regex> {
@@ -111,10 +113,10 @@ fn anchored(re: &str) -> Option<Regex> {
 }
 
 fn primitive_regex(ty: &str) -> Option<&'static Regex> {
-    static CACHE: OnceLock<HashMap<&'static str, Regex>> = OnceLock::new();
+    static CACHE: OnceLock<FastMap<&'static str, Regex>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| {
         let d = defs();
-        let mut m = HashMap::new();
+        let mut m = FastMap::default();
         for ty in [
             "code",
             "date",
@@ -150,14 +152,18 @@ fn primitive_regex(ty: &str) -> Option<&'static Regex> {
 /// The choice stem of an expanded element name (`valueString` -> `value`),
 /// or the name itself.
 fn stem<'n>(name: &'n str, ty: &str) -> &'n str {
-    let mut cap = String::with_capacity(ty.len());
-    let mut chars = ty.chars();
-    if let Some(c) = chars.next() {
-        cap.extend(c.to_uppercase());
-        cap.push_str(chars.as_str());
-    }
-    match name.strip_suffix(cap.as_str()) {
-        Some(s) if !s.is_empty() => s,
+    // `name` ends with `ty` with its first letter upper-cased.
+    let (Some(first), rest) = (ty.chars().next(), ty.get(1..).unwrap_or("")) else {
+        return name;
+    };
+    let Some(head) = name.strip_suffix(rest) else {
+        return name;
+    };
+    let mut up = first.to_uppercase();
+    match (head.chars().next_back(), up.next(), up.next()) {
+        (Some(c), Some(u), None) if c == u && head.len() > c.len_utf8() => {
+            &head[..head.len() - c.len_utf8()]
+        }
         _ => name,
     }
 }
@@ -173,13 +179,6 @@ fn kind_name(v: &Value) -> &'static str {
     }
 }
 
-fn push_index(loc: &str, name: &str, index: Option<usize>) -> String {
-    match index {
-        Some(i) => format!("{loc}.{name}[{i}]"),
-        None => format!("{loc}.{name}"),
-    }
-}
-
 /// One value of an element in an instance, with its `_x` partner.
 struct Item<'v> {
     /// JSON key (`valueString`).
@@ -190,11 +189,14 @@ struct Item<'v> {
     value: &'v Value,
     /// The `_x` object (id / extension of a primitive), if any.
     ext: Option<&'v Value>,
-    /// Location.
-    loc: String,
 }
 
 impl<'v> Item<'v> {
+    /// The item's location under its parent's.
+    fn loc<'q>(&'q self, parent: &'q Loc<'q>) -> Loc<'q> {
+        parent.at(self.key, self.index)
+    }
+
     /// The type suffix of a choice key (`valueString` with stem `value`
     /// gives `String`).
     fn type_suffix(&self, stem: &str) -> Option<&'v str> {
@@ -204,49 +206,65 @@ impl<'v> Item<'v> {
 
 /// Values of a profile element in an object: the key itself, or for
 /// `x[x]` every `xType` key; `_x` partners included.
-fn collect<'v>(obj: &'v Map<String, Value>, name: &str, loc: &str) -> Vec<Item<'v>> {
-    let mut out = Vec::new();
-    let keys: Vec<&'v String> = match name.strip_suffix("[x]") {
-        Some(stem) => obj
-            .keys()
-            .filter(|k| {
-                k.strip_prefix(stem)
-                    .is_some_and(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
-            })
-            .collect(),
-        None => obj.keys().filter(|k| k.as_str() == name).collect(),
+fn collect_into<'v>(
+    obj: &'v Map<String, Value>,
+    name: &str,
+    underscores: bool,
+    out: &mut Vec<Item<'v>>,
+) {
+    let stem = name.strip_suffix("[x]");
+    let is_choice_key = |k: &str, stem: &str| {
+        k.strip_prefix(stem).is_some_and(|rest| {
+            rest.as_bytes()
+                .first()
+                .is_some_and(|c| c.is_ascii_uppercase())
+        })
     };
-    let mut seen: Vec<&str> = Vec::new();
-    for k in keys {
-        seen.push(k);
-        push_items(obj, k, loc, &mut out);
+    match stem {
+        Some(stem) => {
+            for k in obj.keys() {
+                if is_choice_key(k, stem) {
+                    push_items(obj, k, out);
+                }
+            }
+        }
+        None => {
+            // A scan beats hashing the key for the small objects of FHIR.
+            if let Some((k, _)) = obj.iter().find(|(k, _)| k.as_str() == name) {
+                push_items(obj, k, out);
+            }
+        }
+    }
+    if !underscores {
+        return;
     }
     // `_x` without `x`.
     for k in obj.keys() {
         if let Some(base) = k.strip_prefix('_') {
-            let matches = match name.strip_suffix("[x]") {
-                Some(stem) => base.strip_prefix(stem).is_some_and(|rest| {
-                    rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                }),
+            let matches = match stem {
+                Some(stem) => is_choice_key(base, stem),
                 None => base == name,
             };
-            if matches && !seen.contains(&base) {
-                push_items(obj, base, loc, &mut out);
+            if matches && !obj.contains_key(base) {
+                push_items(obj, base, out);
             }
         }
     }
-    out
 }
 
 static NULL: Value = Value::Null;
 
-fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, loc: &str, out: &mut Vec<Item<'v>>) {
+/// The `_name` member of an object, without allocating the key.
+fn underscore_of<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<(&'v String, &'v Value)> {
+    obj.iter()
+        .find(|(k, _)| k.len() == name.len() + 1 && k.starts_with('_') && &k[1..] == name)
+}
+
+fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, out: &mut Vec<Item<'v>>) {
     let (Some((k, value)), ext) = (
-        obj.get_key_value(key).or_else(|| {
-            obj.get_key_value(&format!("_{key}"))
-                .map(|(k, _)| (k, &NULL))
-        }),
-        obj.get(&format!("_{key}")),
+        obj.get_key_value(key)
+            .or_else(|| underscore_of(obj, key).map(|(k, _)| (k, &NULL))),
+        underscore_of(obj, key).map(|(_, v)| v),
     ) else {
         return;
     };
@@ -260,7 +278,6 @@ fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, loc: &str, out: &mut V
                     index: Some(i),
                     value: v,
                     ext: e.filter(|e| !e.is_null()),
-                    loc: push_index(loc, k, Some(i)),
                 });
             }
         }
@@ -271,7 +288,6 @@ fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, loc: &str, out: &mut V
                     index: Some(i),
                     value: &NULL,
                     ext: Some(e).filter(|e| !e.is_null()),
-                    loc: push_index(loc, k, Some(i)),
                 });
             }
         }
@@ -280,7 +296,6 @@ fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, loc: &str, out: &mut V
             index: None,
             value: v,
             ext: e,
-            loc: push_index(loc, k, None),
         }),
     }
 }
@@ -291,8 +306,9 @@ impl<'a> Walker<'a> {
             issues: Vec::new(),
             bundles: Vec::new(),
             contained: Vec::new(),
-            checked: HashSet::new(),
+            checked: FastSet::default(),
             deferred: Vec::new(),
+            item_pool: Vec::new(),
         }
     }
 
@@ -307,7 +323,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Validate a resource at `loc` (its type name for a root resource).
-    pub fn resource(&mut self, res: &'a Value, loc: &str, root: bool) {
+    pub fn resource(&mut self, res: &'a Value, loc: &Loc<'_>, root: bool) {
         let Some(obj) = res.as_object() else {
             let sev = if root {
                 Severity::Fatal
@@ -353,7 +369,7 @@ impl<'a> Walker<'a> {
             let idx = index_bundle(obj, loc);
             self.bundles.push(idx);
         }
-        let contained: HashSet<String> = obj
+        let contained: FastSet<String> = obj
             .get("contained")
             .and_then(Value::as_array)
             .map(|a| {
@@ -387,7 +403,7 @@ impl<'a> Walker<'a> {
             let deferred = std::mem::take(&mut self.deferred);
             for (t, url) in deferred {
                 if let Some(p) = profiles().get(&url) {
-                    self.profile(p, &url, t.resource, &t.loc);
+                    self.profile(p, &url, t.resource, &Loc::root(&t.loc));
                 }
             }
             self.bundles.pop();
@@ -395,7 +411,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Core pass over an object of type/backbone `owner`.
-    fn element(&mut self, obj: &'a Map<String, Value>, owner: &str, loc: &str) {
+    fn element(&mut self, obj: &'a Map<String, Value>, owner: &str, loc: &Loc<'_>) {
         let d = defs();
         if obj.is_empty() {
             self.issue(
@@ -421,7 +437,7 @@ impl<'a> Walker<'a> {
                 self.issue(
                     Severity::Error,
                     UNKNOWN_ELEMENT,
-                    push_index(loc, name, None),
+                    loc.at(name, None),
                     format!("{owner} has no element '{name}' in FHIR STU3"),
                 );
                 continue;
@@ -430,7 +446,7 @@ impl<'a> Walker<'a> {
                 self.issue(
                     Severity::Error,
                     CARDINALITY,
-                    push_index(loc, name, None),
+                    loc.at(name, None),
                     format!("{owner}.{name} is prohibited (0..0)"),
                 );
                 continue;
@@ -446,7 +462,7 @@ impl<'a> Walker<'a> {
                         self.issue(
                             Severity::Error,
                             JSON_SHAPE,
-                            push_index(loc, name, None),
+                            loc.at(name, None),
                             format!("{owner}.{name} has at most one value: expected a single value, found an array"),
                         );
                         continue;
@@ -455,14 +471,14 @@ impl<'a> Walker<'a> {
                         self.issue(
                             Severity::Error,
                             JSON_EMPTY,
-                            push_index(loc, name, None),
+                            loc.at(name, None),
                             format!("{owner}.{name}: empty array"),
                         );
                         continue;
                     }
-                    let ext = obj.get(&format!("_{name}")).and_then(Value::as_array);
+                    let ext = underscore_of(obj, name).and_then(|(_, v)| v.as_array());
                     for (i, v) in items.iter().enumerate() {
-                        let l = push_index(loc, name, Some(i));
+                        let l = loc.at(name, Some(i));
                         let has_ext = ext.and_then(|e| e.get(i)).is_some_and(|e| !e.is_null());
                         self.value(v, elem, ty, owner, &l, has_ext);
                     }
@@ -472,13 +488,13 @@ impl<'a> Walker<'a> {
                         self.issue(
                             Severity::Error,
                             JSON_SHAPE,
-                            push_index(loc, name, None),
+                            loc.at(name, None),
                             format!("{owner}.{name} repeats: expected an array"),
                         );
                         continue;
                     }
-                    let l = push_index(loc, name, None);
-                    let has_ext = obj.contains_key(&format!("_{name}"));
+                    let l = loc.at(name, None);
+                    let has_ext = underscore_of(obj, name).is_some();
                     self.value(v, elem, ty, owner, &l, has_ext);
                 }
             }
@@ -505,7 +521,9 @@ impl<'a> Walker<'a> {
                     elem.name.to_string()
                 };
                 if self.issues.iter().any(|i| {
-                    i.rule == CARDINALITY && i.location == loc && i.message.contains(&shown)
+                    i.rule == CARDINALITY
+                        && i.location == loc.to_string()
+                        && i.message.contains(&shown)
                 }) {
                     continue;
                 }
@@ -528,7 +546,7 @@ impl<'a> Walker<'a> {
         ty: &str,
         value: &'a Value,
         owner: &str,
-        loc: &str,
+        loc: &Loc<'_>,
     ) {
         let name = elem.name;
         let d = defs();
@@ -536,14 +554,14 @@ impl<'a> Walker<'a> {
             self.issue(
                 Severity::Error,
                 JSON_SHAPE,
-                push_index(loc, name, None),
+                loc.at(name, None),
                 format!(
                     "'_{name}' is only allowed for primitive elements ({owner}.{name} is {ty})"
                 ),
             );
             return;
         }
-        let check = |w: &mut Self, v: &'a Value, l: &str| match v {
+        let check = |w: &mut Self, v: &'a Value, l: &Loc<'_>| match v {
             Value::Object(o) => w.element(o, "Element", l),
             other => w.issue(
                 Severity::Error,
@@ -562,7 +580,7 @@ impl<'a> Walker<'a> {
                         self.issue(
                             Severity::Error,
                             JSON_SHAPE,
-                            push_index(loc, name, None),
+                            loc.at(name, None),
                             format!("'{name}' and '_{name}' arrays differ in length"),
                         );
                     }
@@ -571,14 +589,14 @@ impl<'a> Walker<'a> {
                     if e.is_null() {
                         continue;
                     }
-                    check(self, e, &push_index(loc, name, Some(i)));
+                    check(self, e, &loc.at(name, Some(i)));
                 }
             }
-            (v, _) if !elem.max_many => check(self, v, &push_index(loc, name, None)),
+            (v, _) if !elem.max_many => check(self, v, &loc.at(name, None)),
             (v, _) => self.issue(
                 Severity::Error,
                 JSON_SHAPE,
-                push_index(loc, name, None),
+                loc.at(name, None),
                 format!(
                     "'_{name}' must be an array like '{name}', found {}",
                     kind_name(v)
@@ -594,7 +612,7 @@ impl<'a> Walker<'a> {
         elem: &Elem,
         ty: &str,
         owner: &str,
-        loc: &str,
+        loc: &Loc<'_>,
         has_ext: bool,
     ) {
         let d = defs();
@@ -642,16 +660,20 @@ impl<'a> Walker<'a> {
         ty: &str,
         owner: &str,
         name: &str,
-        loc: &str,
+        loc: &Loc<'_>,
         has_ext: bool,
     ) {
-        let what = format!("{owner}.{name} ({ty})");
+        let what = || format!("{owner}.{name} ({ty})");
         let bad_kind = |w: &mut Self, expected: &str| {
             w.issue(
                 Severity::Error,
                 PRIMITIVE_FORMAT,
                 loc,
-                format!("{what} must be a JSON {expected}, found {}", kind_name(v)),
+                format!(
+                    "{} must be a JSON {expected}, found {}",
+                    what(),
+                    kind_name(v)
+                ),
             )
         };
         match v {
@@ -661,7 +683,7 @@ impl<'a> Walker<'a> {
                         Severity::Error,
                         JSON_EMPTY,
                         loc,
-                        format!("{what}: null without a matching '_{name}' entry"),
+                        format!("{}: null without a matching '_{name}' entry", what()),
                     );
                 }
                 return;
@@ -687,7 +709,7 @@ impl<'a> Walker<'a> {
                             Severity::Error,
                             PRIMITIVE_FORMAT,
                             loc,
-                            format!("{what}: not a valid {ty}"),
+                            format!("{}: not a valid {ty}", what()),
                         );
                     }
                 }
@@ -703,7 +725,7 @@ impl<'a> Walker<'a> {
                 Severity::Error,
                 JSON_EMPTY,
                 loc,
-                format!("{what}: empty string"),
+                format!("{}: empty string", what()),
             );
             return;
         }
@@ -716,7 +738,7 @@ impl<'a> Walker<'a> {
                 Severity::Error,
                 PRIMITIVE_FORMAT,
                 loc,
-                format!("{what}: leading or trailing whitespace"),
+                format!("{}: leading or trailing whitespace", what()),
             );
             return;
         }
@@ -726,7 +748,7 @@ impl<'a> Walker<'a> {
                     Severity::Error,
                     PRIMITIVE_FORMAT,
                     loc,
-                    format!("{what}: not a valid {ty}"),
+                    format!("{}: not a valid {ty}", what()),
                 );
                 return;
             }
@@ -736,7 +758,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn xhtml(&mut self, s: &str, loc: &str) {
+    fn xhtml(&mut self, s: &str, loc: &Loc<'_>) {
         let problems = crate::narrative::check_xhtml(s);
         if let Some(p) = problems.first() {
             self.issue(
@@ -748,13 +770,11 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn core_binding(&mut self, owner: &str, name: &str, ty: &str, v: &Value, loc: &str) {
-        let path = format!("{owner}.{name}");
-        let Some(b) = profiles().core_binding(&path) else {
+    fn core_binding(&mut self, owner: &str, name: &str, ty: &str, v: &Value, loc: &Loc<'_>) {
+        let Some(b) = profiles().core_binding(owner, name) else {
             return;
         };
-        let (strength, vs) = (b.0, b.1.clone());
-        self.binding(strength, &vs, ty, v, loc, &path);
+        self.binding(b.0, &b.1, ty, v, loc, &|| format!("{owner}.{name}"));
     }
 
     /// Check a coded value against a value set.
@@ -764,8 +784,8 @@ impl<'a> Walker<'a> {
         vs: &str,
         ty: &str,
         v: &Value,
-        loc: &str,
-        what: &str,
+        loc: &Loc<'_>,
+        what: &dyn Fn() -> String,
     ) {
         let p = profiles();
         let codes: Vec<(Option<&str>, &str)> = match ty {
@@ -786,7 +806,7 @@ impl<'a> Walker<'a> {
                     Severity::Error,
                     BINDING,
                     loc,
-                    format!("{what}: required binding to {vs} but no coding"),
+                    format!("{}: required binding to {vs} but no coding", what()),
                 );
             }
             return;
@@ -809,7 +829,11 @@ impl<'a> Walker<'a> {
                     Severity::Information,
                     BINDING_NOT_CHECKED,
                     loc,
-                    format!("{what}: {} binding to {vs} not checked (value set needs a terminology server)", strength.as_str()),
+                    format!(
+                        "{}: {} binding to {vs} not checked (value set needs a terminology server)",
+                        what(),
+                        strength.as_str()
+                    ),
                 );
             }
             return;
@@ -823,15 +847,19 @@ impl<'a> Walker<'a> {
             sev,
             BINDING,
             loc,
-            format!("{what}: code not in {} value set {vs}", strength.as_str()),
+            format!(
+                "{}: code not in {} value set {vs}",
+                what(),
+                strength.as_str()
+            ),
         );
     }
 
     // ------------------------------------------------------------ profiles
 
     /// Check a resource (or datatype value) against a profile.
-    fn profile(&mut self, p: &'static Profile, url: &str, res: &'a Value, loc: &str) {
-        let key = (res as *const Value as usize, url.to_string());
+    fn profile(&mut self, p: &'static Profile, url: &str, res: &'a Value, loc: &Loc<'_>) {
+        let key = (res as *const Value as usize, p as *const Profile as usize);
         if !self.checked.insert(key) {
             return;
         }
@@ -839,22 +867,32 @@ impl<'a> Walker<'a> {
         self.children(&p.root, obj, loc, url);
     }
 
-    fn children(&mut self, node: &'static Node, obj: &'a Map<String, Value>, loc: &str, url: &str) {
+    fn children(
+        &mut self,
+        node: &'static Node,
+        obj: &'a Map<String, Value>,
+        loc: &Loc<'_>,
+        url: &str,
+    ) {
+        let underscores = obj.keys().any(|k| k.starts_with('_'));
         for child in &node.c {
-            let items = collect(obj, &child.n, loc);
-            self.node(child, items, loc, url);
+            let mut items = self.item_pool.pop().unwrap_or_default();
+            collect_into(obj, &child.n, underscores, &mut items);
+            self.node(child, &items, loc, url);
+            items.clear();
+            self.item_pool.push(items);
         }
     }
 
-    fn node(&mut self, node: &'static Node, items: Vec<Item<'a>>, parent: &str, url: &str) {
-        let short = url.rsplit('/').next().unwrap_or(url);
+    fn node(&mut self, node: &'static Node, items: &[Item<'a>], parent: &Loc<'_>, url: &str) {
+        let short = Short(url);
         let name = &node.n;
         if node.max == "0" {
-            for it in &items {
+            for it in items {
                 self.issue(
                     Severity::Error,
                     PROFILE_CARDINALITY,
-                    &it.loc,
+                    it.loc(parent),
                     format!("{name} is prohibited (0..0) by {short}"),
                 );
             }
@@ -877,7 +915,7 @@ impl<'a> Walker<'a> {
                 self.issue(
                     Severity::Error,
                     PROFILE_CARDINALITY,
-                    &items[max].loc,
+                    items[max].loc(parent),
                     format!(
                         "{name}: {short} allows at most {max} (found {})",
                         items.len()
@@ -885,88 +923,104 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        for it in &items {
-            self.node_value(node, it, url);
+        for it in items {
+            self.node_value(node, it, parent, url);
         }
         if !node.ss.is_empty() {
-            self.slices(node, &items, parent, url);
+            self.slices(node, items, parent, url);
         }
     }
 
-    fn slices(&mut self, node: &'static Node, items: &[Item<'a>], parent: &str, url: &str) {
-        let short = url.rsplit('/').next().unwrap_or(url);
+    fn slices(&mut self, node: &'static Node, items: &[Item<'a>], parent: &Loc<'_>, url: &str) {
+        let short = Short(url);
         let Some(sl) = &node.sl else { return };
-        let mut counts = vec![0usize; node.ss.len()];
-        let mut matched: Vec<Vec<usize>> = vec![Vec::new(); node.ss.len()];
-        for (i, it) in items.iter().enumerate() {
-            let mut hit = None;
-            for (si, s) in node.ss.iter().enumerate() {
-                if slice_matches(s, sl, it) {
-                    hit = Some(si);
-                    break;
-                }
+        // The slice each item falls in (u32::MAX: none).
+        let mut hits: Vec<u32> = Vec::with_capacity(items.len());
+        let mut found: Vec<Vec<&Value>> = vec![Vec::new(); sl.d.len()];
+        for it in items {
+            // The instance values at each discriminator path, once per item.
+            for (f, (_, path)) in found.iter_mut().zip(&sl.d) {
+                f.clear();
+                values_at(it.value, path, f);
             }
+            let hit = node
+                .ss
+                .iter()
+                .position(|s| slice_matches(s, sl, it, &found));
             match hit {
-                Some(si) => {
-                    counts[si] += 1;
-                    matched[si].push(i);
+                Some(si) => hits.push(si as u32),
+                None => {
+                    hits.push(u32::MAX);
+                    if sl.r == "closed" {
+                        self.issue(
+                            Severity::Error,
+                            PROFILE_SLICE,
+                            it.loc(parent),
+                            format!("{} matches no slice of {short} (closed slicing)", node.n),
+                        );
+                    }
                 }
-                None if sl.r == "closed" => self.issue(
-                    Severity::Error,
-                    PROFILE_SLICE,
-                    &it.loc,
-                    format!("{} matches no slice of {short} (closed slicing)", node.n),
-                ),
-                None => {}
             }
         }
         for (si, s) in node.ss.iter().enumerate() {
+            let matched = || {
+                hits.iter()
+                    .enumerate()
+                    .filter(move |(_, h)| **h == si as u32)
+                    .map(|(i, _)| i)
+            };
+            let count = matched().count();
+            if count == 0 && s.min == 0 {
+                continue;
+            }
             let sname = s.s.as_deref().unwrap_or("?");
-            if (counts[si] as u32) < s.min {
+            if (count as u32) < s.min {
                 self.issue(
                     Severity::Error,
                     PROFILE_SLICE,
                     parent,
                     format!(
-                        "{}:{sname}: {short} requires at least {} (found {})",
-                        node.n, s.min, counts[si]
+                        "{}:{sname}: {short} requires at least {} (found {count})",
+                        node.n, s.min
                     ),
                 );
             }
             if let Some(max) = s.max_n() {
-                if counts[si] > max {
+                if count > max {
                     if max == 0 {
-                        for &i in &matched[si] {
+                        for i in matched() {
                             self.issue(
                                 Severity::Error,
                                 PROFILE_SLICE,
-                                &items[i].loc,
+                                items[i].loc(parent),
                                 format!("{}:{sname} is prohibited (0..0) by {short}", node.n),
                             );
                         }
                         continue;
                     }
-                    let i = matched[si][max];
-                    self.issue(
-                        Severity::Error,
-                        PROFILE_SLICE,
-                        &items[i].loc,
-                        format!(
-                            "{}:{sname}: {short} allows at most {max} (found {})",
-                            node.n, counts[si]
-                        ),
-                    );
+                    if let Some(i) = matched().nth(max) {
+                        self.issue(
+                            Severity::Error,
+                            PROFILE_SLICE,
+                            items[i].loc(parent),
+                            format!(
+                                "{}:{sname}: {short} allows at most {max} (found {count})",
+                                node.n
+                            ),
+                        );
+                    }
                 }
             }
-            for &i in &matched[si] {
-                self.node_value(s, &items[i], url);
+            for i in matched() {
+                self.node_value(s, &items[i], parent, url);
             }
         }
     }
 
-    fn node_value(&mut self, node: &'static Node, it: &Item<'a>, url: &str) {
-        let short = url.rsplit('/').next().unwrap_or(url);
-        let label = match &node.s {
+    fn node_value(&mut self, node: &'static Node, it: &Item<'a>, parent: &Loc<'_>, url: &str) {
+        let here = it.loc(parent);
+        let short = Short(url);
+        let label = || match &node.s {
             Some(s) => format!("{}:{s}", node.n),
             None => node.n.clone(),
         };
@@ -987,9 +1041,10 @@ impl<'a> Walker<'a> {
                 self.issue(
                     Severity::Error,
                     PROFILE_TYPE,
-                    &it.loc,
+                    here,
                     format!(
-                        "{label}: type {ty} not allowed by {short} (allowed: {})",
+                        "{}: type {ty} not allowed by {short} (allowed: {})",
+                        label(),
                         allowed.join(", ")
                     ),
                 );
@@ -1001,8 +1056,8 @@ impl<'a> Walker<'a> {
                 self.issue(
                     Severity::Error,
                     PROFILE_FIXED,
-                    &it.loc,
-                    format!("{label}: value differs from the value fixed by {short}"),
+                    here,
+                    format!("{}: value differs from the value fixed by {short}", label()),
                 );
             }
         }
@@ -1011,24 +1066,19 @@ impl<'a> Walker<'a> {
                 self.issue(
                     Severity::Error,
                     PROFILE_PATTERN,
-                    &it.loc,
-                    format!("{label}: value does not match the pattern of {short}"),
+                    here,
+                    format!("{}: value does not match the pattern of {short}", label()),
                 );
             }
         }
         if let Some(b) = &node.b {
             let vty = ty.clone().unwrap_or_else(|| value_kind_type(it.value));
-            self.binding(
-                b.0,
-                &b.1,
-                &vty,
-                it.value,
-                &it.loc,
-                &format!("{label} ({short})"),
-            );
+            self.binding(b.0, &b.1, &vty, it.value, &here, &|| {
+                format!("{} ({short})", label())
+            });
         }
         if let Some(targets) = &node.tg {
-            self.reference_target(it, targets, &label, short);
+            self.reference_target(it, &here, targets, &label, short);
         }
         if let Some(prs) = &node.pr {
             for (tcode, urls) in prs {
@@ -1037,14 +1087,14 @@ impl<'a> Walker<'a> {
                     for u in urls {
                         if actual == Some(u.as_str()) {
                             if let Some(p) = profiles().get(u) {
-                                self.profile(p, u, it.value, &it.loc);
+                                self.profile(p, u, it.value, &here);
                             }
                         }
                     }
                 } else if ty.as_deref().is_none_or(|t| t == tcode) {
                     for u in urls {
                         if let Some(p) = profiles().get(u) {
-                            self.profile(p, u, it.value, &it.loc);
+                            self.profile(p, u, it.value, &here);
                         }
                     }
                 }
@@ -1056,7 +1106,7 @@ impl<'a> Walker<'a> {
                 _ => it.ext.and_then(Value::as_object),
             };
             match target {
-                Some(o) => self.children(node, o, &it.loc, url),
+                Some(o) => self.children(node, o, &here, url),
                 None => {
                     // A primitive without `_x`: only min > 0 children matter.
                     for c in &node.c {
@@ -1064,7 +1114,7 @@ impl<'a> Walker<'a> {
                             self.issue(
                                 Severity::Error,
                                 PROFILE_CARDINALITY,
-                                &it.loc,
+                                here,
                                 format!("{}: {short} requires at least {} (found 0)", c.n, c.min),
                             );
                         }
@@ -1074,7 +1124,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn reference_target(&mut self, it: &Item<'a>, targets: &[String], label: &str, short: &str) {
+    fn reference_target(
+        &mut self,
+        it: &Item<'a>,
+        here: &Loc<'_>,
+        targets: &[String],
+        label: &dyn Fn() -> String,
+        short: Short<'_>,
+    ) {
         let Some(reference) = it.value.get("reference").and_then(Value::as_str) else {
             return;
         };
@@ -1095,9 +1152,10 @@ impl<'a> Walker<'a> {
             self.issue(
                 Severity::Error,
                 REFERENCE_TARGET,
-                format!("{}.reference", it.loc),
+                format!("{here}.reference"),
                 format!(
-                    "{label}: {short} allows references to {} only, found {rt}",
+                    "{}: {short} allows references to {} only, found {rt}",
+                    label(),
                     dedup(&allowed).join(", ")
                 ),
             );
@@ -1131,8 +1189,18 @@ impl<'a> Walker<'a> {
         idx.get(reference).cloned()
     }
 
-    pub(crate) fn contained_ids(&self) -> Option<&HashSet<String>> {
+    pub(crate) fn contained_ids(&self) -> Option<&FastSet<String>> {
         self.contained.last()
+    }
+}
+
+/// The last segment of a profile URL, computed only when displayed.
+#[derive(Clone, Copy)]
+struct Short<'u>(&'u str);
+
+impl std::fmt::Display for Short<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.rsplit('/').next().unwrap_or(self.0))
     }
 }
 
@@ -1202,17 +1270,6 @@ fn contains(v: &Value, p: &Value) -> bool {
     }
 }
 
-/// The fixed or pattern value a slice requires at a discriminator path.
-fn slice_expected<'n>(slice: &'n Node, path: &str) -> Option<&'n Value> {
-    let mut node = slice;
-    if path != "$this" {
-        for seg in path.split('.') {
-            node = node.child(seg)?;
-        }
-    }
-    node.f.as_ref().or(node.p.as_ref())
-}
-
 /// Values at a dotted path in an instance value.
 fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
     if path == "$this" || path.is_empty() {
@@ -1241,41 +1298,31 @@ fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
     }
 }
 
-fn slice_matches(slice: &Node, sl: &super::profiles::Slicing, it: &Item<'_>) -> bool {
-    for (dtype, path) in &sl.d {
+fn slice_matches(
+    slice: &Node,
+    sl: &super::profiles::Slicing,
+    it: &Item<'_>,
+    found: &[Vec<&Value>],
+) -> bool {
+    for (di, (dtype, _)) in sl.d.iter().enumerate() {
+        let here = found.get(di).map(Vec::as_slice).unwrap_or(&[]);
         match dtype.as_str() {
             "value" | "pattern" => {
-                let expected = match slice_expected(slice, path) {
-                    Some(e) => e.clone(),
-                    None if path == "url" => {
-                        match slice
-                            .pr
-                            .as_ref()
-                            .and_then(|p| p.get("Extension"))
-                            .and_then(|u| u.first())
-                        {
-                            Some(u) => Value::String(u.clone()),
-                            None => return false,
-                        }
-                    }
-                    None => return false,
+                let Some(Some(expected)) = slice.dv.get(di) else {
+                    return false;
                 };
-                let mut found = Vec::new();
-                values_at(it.value, path, &mut found);
                 let ok = if dtype == "value" {
-                    found.iter().any(|f| json_eq(f, &expected))
+                    here.iter().any(|f| json_eq(f, expected))
                 } else {
-                    found.iter().any(|f| contains(f, &expected))
+                    here.iter().any(|f| contains(f, expected))
                 };
                 if !ok {
                     return false;
                 }
             }
             "exists" => {
-                let mut found = Vec::new();
-                values_at(it.value, path, &mut found);
                 let want = slice.min > 0;
-                if found.is_empty() == want {
+                if here.is_empty() == want {
                     return false;
                 }
             }
@@ -1295,8 +1342,8 @@ fn slice_matches(slice: &Node, sl: &super::profiles::Slicing, it: &Item<'_>) -> 
 }
 
 /// Index a Bundle's entries by fullUrl and by `Type/id`.
-fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &str) -> HashMap<String, Target<'a>> {
-    let mut idx = HashMap::new();
+fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &Loc<'_>) -> FastMap<String, Target<'a>> {
+    let mut idx = FastMap::default();
     let Some(entries) = obj.get("entry").and_then(Value::as_array) else {
         return idx;
     };
@@ -1331,7 +1378,7 @@ pub fn validate_instance(v: &Value) -> Vec<Issue> {
         .and_then(Value::as_str)
         .unwrap_or("Resource")
         .to_string();
-    w.resource(v, &loc, true);
+    w.resource(v, &Loc::root(&loc), true);
     w.issues
 }
 

@@ -9,11 +9,12 @@
 //! Each check is named by its key (`bdl-7`, `ext-1` ...), which is also the
 //! issue's rule id, so a report can be looked up in the specification.
 
-use std::collections::HashSet;
+use crate::fhir::defs::FastSet;
 
 use serde_json::{Map, Value};
 
 use super::instance::Walker;
+use super::loc::Loc;
 use super::Severity;
 
 /// The invariant keys implemented here.
@@ -43,7 +44,7 @@ fn arr<'v>(o: &'v Map<String, Value>, k: &str) -> &'v [Value] {
 }
 
 /// Resource-level invariants.
-pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc: &str) {
+pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc: &Loc<'_>) {
     // dom-*: contained resources.
     for (i, c) in arr(o, "contained").iter().enumerate() {
         let l = format!("{loc}.contained[{i}]");
@@ -121,9 +122,9 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
                 }
             }
         }
-        "Organization" => {
+        "Organization"
             // org-1: (identifier.count() + name.count()) > 0
-            if !has(o, "identifier") && !has(o, "name") {
+            if !has(o, "identifier") && !has(o, "name") => {
                 w.issue(
                     Severity::Error,
                     "org-1",
@@ -131,7 +132,6 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
                     "an Organization needs an identifier or a name (org-1)",
                 );
             }
-        }
         _ => {}
     }
 }
@@ -156,7 +156,7 @@ fn collect_refs<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
     }
 }
 
-fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &str) {
+fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
     let ty = o.get("type").and_then(Value::as_str).unwrap_or("");
     // bdl-1: total.empty() or (type = 'searchset') or (type = 'history')
     if o.contains_key("total") && ty != "searchset" && ty != "history" {
@@ -181,7 +181,7 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &str) {
             );
         }
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: FastSet<&str> = FastSet::default();
     for (i, e) in arr(o, "entry").iter().enumerate() {
         let l = format!("{loc}.entry[{i}]");
         let Some(eo) = e.as_object() else { continue };
@@ -247,12 +247,12 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &str) {
 }
 
 /// Element-level invariants, by owner type or backbone path.
-pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, loc: &str) {
+pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, loc: &Loc<'_>) {
     match owner {
         "Identifier" => super::identifiers::check(w, o, loc),
-        "Extension" => {
+        "Extension"
             // ext-1: extension.exists() != value.exists()
-            if o.contains_key("extension") == has_value_x(o) {
+            if o.contains_key("extension") == has_value_x(o) => {
                 w.issue(
                     Severity::Error,
                     "ext-1",
@@ -260,7 +260,6 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                     "an extension must have either extensions or a value[x], not both (ext-1)",
                 );
             }
-        }
         "Period" => {
             // per-1: start.empty() or end.empty() or (start <= end)
             if let (Some(s), Some(e)) = (
@@ -279,9 +278,9 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                 }
             }
         }
-        "ContactPoint" => {
+        "ContactPoint"
             // cpt-2: value.empty() or system.exists()
-            if has(o, "value") && !has(o, "system") {
+            if has(o, "value") && !has(o, "system") => {
                 w.issue(
                     Severity::Error,
                     "cpt-2",
@@ -289,10 +288,9 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                     "a ContactPoint with a value needs a system (cpt-2)",
                 );
             }
-        }
-        "Quantity" => {
+        "Quantity"
             // qty-3: code.empty() or system.exists()
-            if has(o, "code") && !has(o, "system") {
+            if has(o, "code") && !has(o, "system") => {
                 w.issue(
                     Severity::Error,
                     "qty-3",
@@ -300,10 +298,9 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                     "a Quantity with a code needs a system (qty-3)",
                 );
             }
-        }
-        "Attachment" => {
+        "Attachment"
             // att-1: data.empty() or contentType.exists()
-            if has(o, "data") && !has(o, "contentType") {
+            if has(o, "data") && !has(o, "contentType") => {
                 w.issue(
                     Severity::Error,
                     "att-1",
@@ -311,13 +308,12 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                     "an Attachment with data needs a contentType (att-1)",
                 );
             }
-        }
-        "Patient.contact" => {
+        "Patient.contact"
             // pat-1: name.exists() or telecom.exists() or address.exists() or organization.exists()
             if !["name", "telecom", "address", "organization"]
                 .iter()
                 .any(|k| has(o, k))
-            {
+            => {
                 w.issue(
                     Severity::Error,
                     "pat-1",
@@ -325,7 +321,6 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                     "a contact needs a name, telecom, address or organization (pat-1)",
                 );
             }
-        }
         "Composition.section" => {
             // cmp-1: text.exists() or entry.exists() or section.exists()
             if !has(o, "text") && !has(o, "entry") && !has(o, "section") {

@@ -73,12 +73,38 @@
 //!
 //! The section tables (code, display, title, cardinalities per ToC document
 //! type) are data in [`sections`].
+//!
+//! # Core STU3 and profiles ([`validate_instance`])
+//!
+//! Every resource is also checked against the embedded STU3 element table
+//! and against each profile it declares (compiled from the official
+//! snapshots, see [`profiles`]):
+//!
+//! | Rule id | Severity | What is checked |
+//! |---|---|---|
+//! | `resource-type` | fatal (root) / error | `resourceType` present and an STU3 resource |
+//! | `unknown-element` | error | every member is an element of its type |
+//! | `json-shape` | error | arrays exactly for repeating elements; objects for complex types; `_x` only for primitives, with matching array lengths |
+//! | `json-empty` | error | no empty array, object or string; `null` only as a placeholder beside `_x` (ele-1) |
+//! | `primitive-format` | error | JSON kind and lexical form of every primitive (id, date, dateTime, instant, uri, code, decimal, integer, positiveInt, …) |
+//! | `cardinality` | error | core min/max; required elements reported at the parent |
+//! | `xhtml` | error | narrative div: allowed elements and attributes, no script, event attributes or script URLs, non-empty (txt-1, txt-2) |
+//! | `binding` | error / warning / information | codes in required (error), extensible (warning) and preferred (information) value sets that can be enumerated offline |
+//! | `binding-not-checked` | information | the value set needs a terminology server (SNOMED CT refsets, ECL): not checked, never passed |
+//! | `profile-cardinality` | error | profile min/max, including 0..0 |
+//! | `profile-type` | error | choice types the profile allows |
+//! | `profile-fixed`, `profile-pattern` | error | fixed and pattern values |
+//! | `profile-slice` | error | slice cardinality; closed slicing (e.g. `Composition.section` by code) |
+//! | `reference-target` | error | a reference resolving in the bundle points at a resource of an allowed type; a target not declaring an allowed profile is checked against it |
+//! | `profile-unknown` | information | a declared profile the validator does not hold |
+//! | `bdl-1` … `txt-2` | error | the core invariants in [`INVARIANT_KEYS`], by key |
 
 pub mod files;
 mod identifiers;
 mod instance;
 mod invariants;
 mod itk;
+mod loc;
 pub mod profiles;
 pub mod sections;
 
@@ -382,7 +408,9 @@ pub fn validate_message(bundle: &serde_json::Value) -> Vec<Issue> {
     itk::check_message(bundle)
 }
 
+pub use instance::rules as core_rules;
 pub use instance::validate_instance;
+pub use invariants::KEYS as INVARIANT_KEYS;
 
 /// What a bundle handed to `itkbridge validate` is.
 fn bundle_type(v: &serde_json::Value) -> Option<&str> {

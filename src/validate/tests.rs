@@ -997,11 +997,21 @@ fn response_messages_carry_no_document() {
         Severity::Error,
         &format!("{HANDLING}.extension[3].valueReference.reference"),
     );
-    assert_eq!(blocking(&issues).len(), 1, "{issues:#?}");
+    let not_response =
+        |v: &[Issue]| -> usize { blocking(v).iter().filter(|i| i.rule != r::RESPONSE).count() };
+    assert_eq!(not_response(&issues), 1, "{issues:#?}");
     m["entry"][0]["resource"]["extension"][0]["extension"][3]["valueReference"]["reference"] =
         json!("https://fhir.nhs.uk/STU3/MessageDefinition/ITK-Response-MessageDefinition-1");
-    let issues = validate_message(&m);
-    assert!(issues.is_empty(), "{issues:#?}");
+    // Without MessageHeader.response the response rule fires, at the header.
+    let issues = expect(&m, r::RESPONSE, Severity::Error, "Bundle.entry[0].resource");
+    assert_eq!(not_response(&issues), 0, "{issues:#?}");
+    assert_eq!(
+        issues
+            .iter()
+            .find(|i| i.rule == r::RESPONSE)
+            .and_then(|i| i.itk_response()),
+        Some("20006")
+    );
 }
 
 #[test]
@@ -1033,4 +1043,19 @@ fn patient_must_be_identified() {
         Severity::Error,
         "Bundle.entry[3].resource.entry[1].resource.identifier",
     );
+}
+
+#[test]
+fn every_rule_id_is_documented() {
+    let doc = include_str!("mod.rs");
+    for id in rules::ALL.iter().chain(core_rules::ALL) {
+        assert!(
+            doc.contains(&format!("`{id}`")),
+            "rule {id} missing from the module table"
+        );
+    }
+    for k in INVARIANT_KEYS {
+        assert!(k.len() >= 5 && k.contains('-'), "{k}");
+    }
+    assert!(doc.contains("`bdl-1` … `txt-2`"));
 }

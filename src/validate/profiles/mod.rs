@@ -17,7 +17,9 @@
 //! ITK3 / Transfer of Care and HL7 UK CareConnect profiles (Apache-2.0 via
 //! nhsconnect/ITK3-FHIR-eDischarge, OGL v3 for the STU3-FHIR-Assets copies).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::fhir::defs::{FastMap, FastSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -103,6 +105,10 @@ pub struct Node {
     /// Slices.
     #[serde(default)]
     pub ss: Vec<Node>,
+    /// For a slice: the value each discriminator of its parent's slicing
+    /// requires (computed once at load; `None` when the slice fixes none).
+    #[serde(skip)]
+    pub dv: Vec<Option<Value>>,
 }
 
 impl Node {
@@ -138,7 +144,7 @@ pub struct Profile {
 
 #[derive(Deserialize)]
 struct Raw {
-    profiles: HashMap<String, Profile>,
+    profiles: FastMap<String, Profile>,
     core_bindings: HashMap<String, Binding>,
     value_sets: HashMap<String, Option<BTreeMap<String, Vec<String>>>>,
 }
@@ -146,14 +152,14 @@ struct Raw {
 /// An enumerated value set.
 #[derive(Debug, Default)]
 pub struct ValueSet {
-    pairs: HashSet<(String, String)>,
-    codes: HashSet<String>,
+    by_system: FastMap<String, FastSet<String>>,
+    codes: FastSet<String>,
 }
 
 impl ValueSet {
     /// Whether `system|code` is a member.
     pub fn has(&self, system: &str, code: &str) -> bool {
-        self.pairs.contains(&(system.to_string(), code.to_string()))
+        self.by_system.get(system).is_some_and(|c| c.contains(code))
     }
 
     /// Whether `code` is a member under any system (for `code` elements).
@@ -176,9 +182,52 @@ pub enum Member {
 /// The whole table.
 #[derive(Debug)]
 pub struct Profiles {
-    profiles: HashMap<String, Profile>,
-    core_bindings: HashMap<String, Binding>,
-    value_sets: HashMap<String, Option<ValueSet>>,
+    profiles: FastMap<String, Profile>,
+    /// owner (type or backbone path) -> element name -> binding
+    core_bindings: FastMap<String, FastMap<String, Binding>>,
+    value_sets: FastMap<String, Option<ValueSet>>,
+}
+
+/// Precompute every slice's discriminator values.
+fn prepare(node: &mut Node) {
+    if let Some(sl) = &node.sl {
+        let discs = sl.d.clone();
+        for slice in &mut node.ss {
+            slice.dv = discs
+                .iter()
+                .map(|(_, path)| discriminator_value(slice, path))
+                .collect();
+        }
+    }
+    for c in &mut node.c {
+        prepare(c);
+    }
+    for s in &mut node.ss {
+        prepare(s);
+    }
+}
+
+/// The fixed or pattern value a slice requires at a discriminator path; for
+/// an extension slice sliced by `url`, the extension definition's URL.
+fn discriminator_value(slice: &Node, path: &str) -> Option<Value> {
+    let mut node = Some(slice);
+    if path != "$this" {
+        for seg in path.split('.') {
+            node = node.and_then(|n| n.child(seg));
+        }
+    }
+    if let Some(v) = node.and_then(|n| n.f.as_ref().or(n.p.as_ref())) {
+        return Some(v.clone());
+    }
+    if path == "url" {
+        return slice
+            .pr
+            .as_ref()
+            .and_then(|p| p.get("Extension"))
+            .and_then(|u| u.first())
+            .map(|u| Value::String(u.clone()));
+    }
+    None
 }
 
 /// The embedded table, parsed once on first use.
@@ -204,7 +253,7 @@ impl Profiles {
                     for (system, codes) in systems {
                         for c in codes {
                             out.codes.insert(c.clone());
-                            out.pairs.insert((system.clone(), c));
+                            out.by_system.entry(system.clone()).or_default().insert(c);
                         }
                     }
                     out
@@ -212,9 +261,22 @@ impl Profiles {
                 (url, vs)
             })
             .collect();
+        let mut core_bindings: FastMap<String, FastMap<String, Binding>> = FastMap::default();
+        for (path, b) in raw.core_bindings {
+            if let Some((owner, name)) = path.rsplit_once('.') {
+                core_bindings
+                    .entry(owner.to_string())
+                    .or_default()
+                    .insert(name.to_string(), b);
+            }
+        }
+        let mut profiles: FastMap<String, Profile> = raw.profiles.into_iter().collect();
+        for p in profiles.values_mut() {
+            prepare(&mut p.root);
+        }
         Profiles {
-            profiles: raw.profiles,
-            core_bindings: raw.core_bindings,
+            profiles,
+            core_bindings,
             value_sets,
         }
     }
@@ -235,9 +297,9 @@ impl Profiles {
         self.profiles.is_empty()
     }
 
-    /// The core binding of an element path (`Patient.gender`, `Identifier.use`).
-    pub fn core_binding(&self, path: &str) -> Option<&Binding> {
-        self.core_bindings.get(path)
+    /// The core binding of an element (`Patient` + `gender`, `Identifier` + `use`).
+    pub fn core_binding(&self, owner: &str, name: &str) -> Option<&Binding> {
+        self.core_bindings.get(owner)?.get(name)
     }
 
     /// Membership of a code in a value set.
@@ -340,7 +402,7 @@ mod tests {
             Member::Unknown
         );
         assert!(matches!(
-            p.core_binding("Bundle.type"),
+            p.core_binding("Bundle", "type"),
             Some(Binding(Strength::Required, _))
         ));
     }
