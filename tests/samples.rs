@@ -51,7 +51,7 @@ fn is_bare_discharge(bytes: &[u8]) -> bool {
 // Small XML helpers over the crate's parser
 // ---------------------------------------------------------------------------
 
-fn path<'d>(doc: &'d Document, from: NodeId, steps: &[&str]) -> Vec<NodeId> {
+fn path(doc: &Document, from: NodeId, steps: &[&str]) -> Vec<NodeId> {
     let mut cur = vec![from];
     for s in steps {
         cur = cur

@@ -184,6 +184,50 @@ def cs_codes(url):
     return out
 
 
+def find_concept(concepts, code):
+    for c in as_list(concepts):
+        if c.get("code") == code:
+            return c
+        hit = find_concept(c.get("concept"), code)
+        if hit is not None:
+            return hit
+    return None
+
+
+def selectable(c):
+    """v3 abstract concepts (notSelectable = true) are not valid codes."""
+    for p in as_list(c.get("property")):
+        if p.get("code") == "notSelectable" and p.get("valueBoolean") in (True, "true"):
+            return False
+    return True
+
+
+def filter_codes(system, flt):
+    """Codes of a `concept is-a | descendent-of X` filter over a code system
+    we hold with its hierarchy; None for any other filter."""
+    cs = code_systems.get(system)
+    if cs is None or cs.get("content", "complete") != "complete":
+        return None
+    if scalar(flt.get("property")) != "concept":
+        return None
+    op, value = scalar(flt.get("op")), scalar(flt.get("value"))
+    if op not in ("is-a", "descendent-of"):
+        return None
+    root = find_concept(cs.get("concept"), value)
+    if root is None:
+        return None
+    out = []
+
+    def walk(c, include_self):
+        if include_self and selectable(c):
+            out.append(c["code"])
+        for k in as_list(c.get("concept")):
+            walk(k, True)
+
+    walk(root, op == "is-a")
+    return out
+
+
 def expand(url, seen=()):
     """{system: [codes]} or None when the value set cannot be enumerated."""
     url = url.split("|")[0]
@@ -201,9 +245,18 @@ def expand(url, seen=()):
         return res
     res = {}
     for inc in as_list(comp.get("include")):
-        if inc.get("filter"):
-            return None
         part = {}
+        if inc.get("filter"):
+            system = inc.get("system")
+            codes = None
+            for flt in as_list(inc.get("filter")):
+                got = filter_codes(system, flt)
+                if got is None:
+                    return None
+                codes = got if codes is None else [c for c in codes if c in set(got)]
+            for s_, cs_ in {system: codes or []}.items():
+                res.setdefault(s_, []).extend(cs_)
+            continue
         for imp in as_list(inc.get("valueSet")):
             sub = expand(imp, seen + (url,))
             if sub is None:

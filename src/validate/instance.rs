@@ -824,7 +824,7 @@ impl<'a> Walker<'a> {
             return;
         }
         if unknown {
-            if strength != Strength::Preferred {
+            {
                 self.issue(
                     Severity::Information,
                     BINDING_NOT_CHECKED,
@@ -936,6 +936,8 @@ impl<'a> Walker<'a> {
         let Some(sl) = &node.sl else { return };
         // The slice each item falls in (u32::MAX: none).
         let mut hits: Vec<u32> = Vec::with_capacity(items.len());
+        let mut unmatched_seen = false;
+        let mut last_slice = 0u32;
         let mut found: Vec<Vec<&Value>> = vec![Vec::new(); sl.d.len()];
         for it in items {
             // The instance values at each discriminator path, once per item.
@@ -948,8 +950,36 @@ impl<'a> Walker<'a> {
                 .iter()
                 .position(|s| slice_matches(s, sl, it, &found));
             match hit {
-                Some(si) => hits.push(si as u32),
+                Some(si) => {
+                    hits.push(si as u32);
+                    if sl.r == "openAtEnd" && unmatched_seen {
+                        self.issue(
+                            Severity::Error,
+                            PROFILE_SLICE,
+                            it.loc(parent),
+                            format!(
+                                "{} slice {} must come before the unsliced {} (openAtEnd slicing of {short})",
+                                node.n,
+                                node.ss[si].s.as_deref().unwrap_or("?"),
+                                node.n
+                            ),
+                        );
+                    }
+                    if sl.o && (si as u32) < last_slice {
+                        self.issue(
+                            Severity::Error,
+                            PROFILE_SLICE,
+                            it.loc(parent),
+                            format!(
+                                "{} slices are out of the order {short} requires (ordered slicing)",
+                                node.n
+                            ),
+                        );
+                    }
+                    last_slice = last_slice.max(si as u32);
+                }
                 None => {
+                    unmatched_seen = true;
                     hits.push(u32::MAX);
                     if sl.r == "closed" {
                         self.issue(

@@ -417,11 +417,7 @@ fn check_fullurls(index: &BundleIndex, out: &mut Out) {
             );
         }
         match e.full_url {
-            None => out.error(
-                r::FULLURL_ID,
-                &format!("{}.fullUrl", e.loc),
-                "entry has no fullUrl",
-            ),
+            None => out.error(r::FULLURL_ID, &e.loc, "entry has no fullUrl"),
             Some(u) => {
                 if let Some(id) = id {
                     // The harness pre-check: the fullUrl ends with the id.
@@ -1090,7 +1086,19 @@ fn check_agreement(
         .definition
         .as_ref()
         .and_then(|(_, u)| sections::by_message_definition(u));
-    let ploc = format!("{cloc}.meta.profile");
+    // The location of the Composition's ToC profile: its index in
+    // meta.profile, or the parent when there is none to point at.
+    let profiles = comp.get("meta").map(|m| arr(m, "profile")).unwrap_or(&[]);
+    let ploc = match profiles.iter().position(|p| {
+        p.as_str()
+            .and_then(sections::by_composition_profile)
+            .is_some()
+    }) {
+        Some(i) => format!("{cloc}.meta.profile[{i}]"),
+        None if !profiles.is_empty() => format!("{cloc}.meta.profile[0]"),
+        None if comp.get("meta").is_some() => format!("{cloc}.meta"),
+        None => cloc.to_string(),
+    };
 
     if by_profile.is_none() {
         out.error(
@@ -1239,7 +1247,7 @@ fn check_composition(
                     if !identified {
                         out.error(
                             r::PATIENT_IDENTIFIER,
-                            &format!("{}.identifier", t.rloc()),
+                            &t.rloc(),
                             "the Patient has no identifier (NHS number or local identifier required)",
                         );
                     }
@@ -1361,7 +1369,8 @@ fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {
 
 fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out: &mut Out) {
     let secs = arr(comp, "section");
-    let sloc_all = format!("{cloc}.section");
+    // A missing section is reported at its parent, the Composition.
+    let sloc_all = cloc.to_string();
     if secs.is_empty() {
         out.error(
             r::MANDATORY_SECTION,

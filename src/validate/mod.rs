@@ -436,9 +436,27 @@ pub fn validate_any(v: &serde_json::Value) -> Vec<Issue> {
     }
 }
 
+/// One finding per (rule, location): the most severe one (a core extensible
+/// warning and a profile's required-binding error on the same element keep
+/// the error). Order of first appearance is kept.
 fn dedup(issues: &mut Vec<Issue>) {
-    let mut seen = std::collections::HashSet::new();
-    issues.retain(|i| seen.insert((i.rule, i.location.clone())));
+    let mut at: std::collections::HashMap<(&'static str, String), usize> =
+        std::collections::HashMap::new();
+    let mut out: Vec<Issue> = Vec::with_capacity(issues.len());
+    for i in issues.drain(..) {
+        match at.get(&(i.rule, i.location.clone())) {
+            Some(&k) => {
+                if i.severity < out[k].severity {
+                    out[k] = i;
+                }
+            }
+            None => {
+                at.insert((i.rule, i.location.clone()), out.len());
+                out.push(i);
+            }
+        }
+    }
+    *issues = out;
 }
 
 /// The full validation of an ITK3 message Bundle: the structural ITK3 / ToC

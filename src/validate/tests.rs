@@ -225,7 +225,7 @@ fn valid_message_has_no_errors() {
         .map(|i| {
             assert_eq!(i.rule, r::IG_MANDATORY_SECTION);
             assert_eq!(i.severity, Severity::Warning);
-            assert_eq!(i.location, format!("{COMP_LOC}.section"));
+            assert_eq!(i.location, COMP_LOC.to_string());
             i.message.as_str()
         })
         .collect();
@@ -453,7 +453,7 @@ fn event_definition_and_composition_agree() {
         &m,
         r::EVENT_DEFINITION,
         Severity::Error,
-        &format!("{COMP_LOC}.meta.profile"),
+        &format!("{COMP_LOC}.meta.profile[0]"),
     );
 
     // Only the definition is wrong.
@@ -917,7 +917,7 @@ fn mandatory_sections() {
         &m,
         r::MANDATORY_SECTION,
         Severity::Error,
-        &format!("{COMP_LOC}.section"),
+        &COMP_LOC.to_string(),
     );
     assert!(issues
         .iter()
@@ -947,7 +947,7 @@ fn mandatory_sections() {
         &m,
         r::MANDATORY_SECTION,
         Severity::Error,
-        &format!("{COMP_LOC}.section"),
+        &COMP_LOC.to_string(),
     );
 }
 
@@ -1041,7 +1041,7 @@ fn patient_must_be_identified() {
         &m,
         crate::validate::rules::PATIENT_IDENTIFIER,
         Severity::Error,
-        "Bundle.entry[3].resource.entry[1].resource.identifier",
+        "Bundle.entry[3].resource.entry[1].resource",
     );
 }
 

@@ -1,0 +1,567 @@
+//! The validator mutation suite (issue 3).
+//!
+//! `testdata/validate/mutants/mutants.json` lists single-defect mutants of
+//! the four clean ITK3 Transfer of Care messages in
+//! `testdata/validate/clean/` (see `testdata/validate/mutants/README.md`
+//! for the schema, the rule families and the location conventions). Each
+//! mutant names the issue the specifications say it must raise: severity,
+//! FHIRPath location and, where only one rule id can apply, the rule id.
+//!
+//! * [`clean_bases_have_no_blocking_issue`]: the four bases give no fatal or
+//!   error issue under [`validate_full`].
+//! * [`every_mutant_is_caught`]: for every mutant, [`validate_full`] on the
+//!   mutated copy reports an issue with exactly the expected severity and
+//!   location (and rule, when given), and the clean base does not already
+//!   report that issue (otherwise the mutant proves nothing).
+//! * [`xml_twins_agree`]: every base and every mutant that XML can express
+//!   (all but those marked `json_only`) is written as FHIR XML with
+//!   [`json_to_xml`]; `validate_bytes` on the XML and on the JSON text must
+//!   give the same set of (severity, rule, location).
+//! * [`catalogue_is_complete`]: at least 100 mutants, at least 20 per base,
+//!   every family of [`FAMILIES`] present (for at least two bases), unique
+//!   ids, well-formed entries.
+//!
+//! Each test collects every failure and fails once at the end with the full
+//! list, so one run shows every miss. `MUTANT=<id>[,<id>…]` restricts the
+//! mutant tests to the given ids; `MUTANTS_VERBOSE=1` prints every issue of
+//! every mutant.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use itkbridge::fhir::xml::json_to_xml;
+use itkbridge::validate::files::validate_bytes;
+use itkbridge::validate::{validate_full, Issue};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// The clean bases (file stem = mutant `base`).
+const BASES: &[&str] = &["edis", "mh", "ecd", "opl"];
+
+/// The rule families of issue 3; every one must be covered.
+const FAMILIES: &[&str] = &[
+    // Elements not defined for their type.
+    "unknown-element",
+    // Types and primitive formats (id, date, dateTime, instant, uri, code,
+    // decimal, positiveInt, time, boolean).
+    "primitive-format",
+    // Core and profile cardinality, including 0..0.
+    "cardinality",
+    // Fixed (and pattern) values.
+    "fixed-value",
+    // Required bindings: code not in the value set is an error.
+    "binding-required",
+    // Extensible bindings: a code from the bound system that is not in the
+    // value set is a warning.
+    "binding-extensible",
+    // A SNOMED CT refset / ECL value set that cannot be expanded offline:
+    // reported as not checked (information), never as passed.
+    "binding-not-checked",
+    // Preferred bindings: information.
+    "binding-preferred",
+    // Slicing: extensions by url, identifiers by system, codings by system,
+    // names by use, Composition.section by code (closed).
+    "slicing",
+    // Reference target types inside the bundle.
+    "reference-target",
+    // XHTML narrative: allowed elements and attributes, no script or event
+    // attributes, some content (txt-1, txt-2).
+    "xhtml",
+    // FHIR JSON rules: resourceType, empty arrays/objects/strings, null,
+    // array vs single value, `_x` primitive extensions.
+    "json",
+    // Core invariants (bdl-*, cmp-*, ext-1, per-1, cpt-2, pat-1, ref-1,
+    // dom-*, ele-1 …).
+    "invariant",
+    // ITK3 message rules: entry order, the six handling keys, event ↔
+    // MessageDefinition ↔ Composition profile, fullUrl = urn:uuid:<id>,
+    // destination absent, header parties.
+    "itk",
+    // ToC document rules: mandatory / IG-mandatory sections, section fixed
+    // titles and displays, section entries, prohibited section elements.
+    "toc-sections",
+    // Identifier systems at the wrong base or unknown under an NHS base,
+    // NHS numbers failing Modulus 11 (warnings).
+    "identifiers",
+];
+
+const MIN_TOTAL: usize = 100;
+const MIN_PER_BASE: usize = 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mutant {
+    id: String,
+    base: String,
+    family: String,
+    why: String,
+    ops: Vec<Op>,
+    expect: Expect,
+    #[serde(default)]
+    json_only: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Op {
+    op: String,
+    path: String,
+    /// Present (possibly `null`) or absent.
+    #[serde(default, deserialize_with = "present")]
+    value: Option<Value>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// `Some(value)` for a member that is present, even when it is `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    severity: String,
+    location: String,
+    #[serde(default)]
+    rule: Option<String>,
+}
+
+impl Expect {
+    fn matches(&self, i: &Issue) -> bool {
+        i.severity.as_str() == self.severity
+            && i.location == self.location
+            && self.rule.as_deref().is_none_or(|r| r == i.rule)
+    }
+
+    fn show(&self) -> String {
+        format!(
+            "{} [{}] {}",
+            self.severity,
+            self.rule.as_deref().unwrap_or("any rule"),
+            self.location
+        )
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load_json(path: &PathBuf) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
+}
+
+fn base(name: &str) -> Value {
+    load_json(&root().join(format!("testdata/validate/clean/{name}.json")))
+}
+
+fn bases() -> BTreeMap<&'static str, Value> {
+    BASES.iter().map(|b| (*b, base(b))).collect()
+}
+
+fn catalogue() -> Vec<Mutant> {
+    let path = root().join("testdata/validate/mutants/mutants.json");
+    let v = load_json(&path);
+    serde_json::from_value(v)
+        .unwrap_or_else(|e| panic!("{}: not a list of mutants: {e}", path.display()))
+}
+
+/// The mutants selected by `MUTANT=id,id` (all by default).
+fn selected(all: Vec<Mutant>) -> Vec<Mutant> {
+    match std::env::var("MUTANT") {
+        Ok(ids) if !ids.trim().is_empty() => {
+            let want: BTreeSet<&str> = ids.split(',').map(str::trim).collect();
+            all.into_iter()
+                .filter(|m| want.contains(m.id.as_str()))
+                .collect()
+        }
+        _ => all,
+    }
+}
+
+fn verbose() -> bool {
+    std::env::var("MUTANTS_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+// ------------------------------------------------------------ JSON Pointer ops
+
+/// Decode one JSON Pointer reference token.
+fn token(t: &str) -> String {
+    t.replace("~1", "/").replace("~0", "~")
+}
+
+/// Split a pointer into (parent tokens, last token).
+fn split(path: &str) -> Result<(Vec<String>, String), String> {
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| format!("'{path}' is not a JSON Pointer (must start with '/')"))?;
+    let mut toks: Vec<String> = rest.split('/').map(token).collect();
+    let last = toks.pop().expect("split yields at least one token");
+    Ok((toks, last))
+}
+
+fn parent_mut<'v>(
+    doc: &'v mut Value,
+    toks: &[String],
+    path: &str,
+) -> Result<&'v mut Value, String> {
+    let mut cur = doc;
+    for t in toks {
+        cur = match cur {
+            Value::Object(m) => m
+                .get_mut(t)
+                .ok_or_else(|| format!("{path}: no member '{t}'"))?,
+            Value::Array(a) => {
+                let i: usize = t
+                    .parse()
+                    .map_err(|_| format!("{path}: '{t}' is not an array index"))?;
+                let n = a.len();
+                a.get_mut(i)
+                    .ok_or_else(|| format!("{path}: index {i} out of range (length {n})"))?
+            }
+            _ => return Err(format!("{path}: '{t}' goes into a primitive")),
+        };
+    }
+    Ok(cur)
+}
+
+fn index(t: &str, len: usize, path: &str, allow_end: bool) -> Result<usize, String> {
+    if allow_end && t == "-" {
+        return Ok(len);
+    }
+    let i: usize = t
+        .parse()
+        .map_err(|_| format!("{path}: '{t}' is not an array index"))?;
+    let max = if allow_end {
+        len
+    } else {
+        len.saturating_sub(1)
+    };
+    if i > max || (!allow_end && len == 0) {
+        return Err(format!("{path}: index {i} out of range (length {len})"));
+    }
+    Ok(i)
+}
+
+/// Apply one op. `set` replaces an existing member / array item or adds a
+/// new object member; `insert` inserts into an array (`-` appends) or adds
+/// an object member that must not exist yet; `remove` removes an existing
+/// member / item; `rename` renames an object member in place.
+fn apply(doc: &mut Value, op: &Op) -> Result<(), String> {
+    let (toks, last) = split(&op.path)?;
+    let path = op.path.as_str();
+    let parent = parent_mut(doc, &toks, path)?;
+    let value = || {
+        op.value
+            .clone()
+            .ok_or_else(|| format!("{path}: '{}' needs a value", op.op))
+    };
+    match (op.op.as_str(), parent) {
+        ("set", Value::Object(m)) => {
+            m.insert(last, value()?);
+        }
+        ("set", Value::Array(a)) => {
+            let i = index(&last, a.len(), path, false)?;
+            a[i] = value()?;
+        }
+        ("insert", Value::Object(m)) => {
+            if m.contains_key(&last) {
+                return Err(format!("{path}: member '{last}' exists (use set)"));
+            }
+            m.insert(last, value()?);
+        }
+        ("insert", Value::Array(a)) => {
+            let i = index(&last, a.len(), path, true)?;
+            a.insert(i, value()?);
+        }
+        ("remove", Value::Object(m)) => {
+            if m.shift_remove(&last).is_none() {
+                return Err(format!("{path}: no member '{last}' to remove"));
+            }
+        }
+        ("remove", Value::Array(a)) => {
+            let i = index(&last, a.len(), path, false)?;
+            a.remove(i);
+        }
+        ("rename", Value::Object(m)) => {
+            let to = op
+                .to
+                .clone()
+                .ok_or_else(|| format!("{path}: 'rename' needs 'to'"))?;
+            if !m.contains_key(&last) {
+                return Err(format!("{path}: no member '{last}' to rename"));
+            }
+            if m.contains_key(&to) {
+                return Err(format!("{path}: member '{to}' exists already"));
+            }
+            let old = std::mem::take(m);
+            let mut renamed = Map::new();
+            for (k, v) in old {
+                if k == last {
+                    renamed.insert(to.clone(), v);
+                } else {
+                    renamed.insert(k, v);
+                }
+            }
+            *m = renamed;
+        }
+        (o, p) => {
+            return Err(format!(
+                "{path}: op '{o}' cannot apply to a {} parent",
+                match p {
+                    Value::Object(_) => "object",
+                    Value::Array(_) => "array",
+                    _ => "primitive",
+                }
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn mutate(base: &Value, m: &Mutant) -> Result<Value, String> {
+    let mut doc = base.clone();
+    for op in &m.ops {
+        apply(&mut doc, op)?;
+    }
+    if &doc == base {
+        return Err("the ops leave the base unchanged".into());
+    }
+    Ok(doc)
+}
+
+// ------------------------------------------------------------ reporting
+
+fn render(issues: &[Issue]) -> String {
+    if issues.is_empty() {
+        return "    (no issues)".into();
+    }
+    issues
+        .iter()
+        .map(|i| format!("    {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn finish(what: &str, failures: &[String]) {
+    if !failures.is_empty() {
+        panic!(
+            "{} {what}:\n\n{}\n\n{} {what} (listed above)",
+            failures.len(),
+            failures.join("\n\n"),
+            failures.len()
+        );
+    }
+}
+
+// ------------------------------------------------------------ tests
+
+#[test]
+fn clean_bases_have_no_blocking_issue() {
+    let mut failures = Vec::new();
+    for (name, b) in bases() {
+        let issues = validate_full(&b);
+        if issues.iter().any(|i| i.severity.is_blocking()) {
+            failures.push(format!("base {name}:\n{}", render(&issues)));
+        } else if verbose() {
+            eprintln!("base {name}:\n{}", render(&issues));
+        }
+    }
+    finish("clean base(s) with a fatal or error issue", &failures);
+}
+
+#[test]
+fn every_mutant_is_caught() {
+    let bases = bases();
+    let base_issues: BTreeMap<&str, Vec<Issue>> =
+        bases.iter().map(|(n, b)| (*n, validate_full(b))).collect();
+    let mut failures = Vec::new();
+    for m in selected(catalogue()) {
+        let Some(b) = bases.get(m.base.as_str()) else {
+            failures.push(format!("{}: unknown base '{}'", m.id, m.base));
+            continue;
+        };
+        let doc = match mutate(b, &m) {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(format!("{}: ops do not apply: {e}", m.id));
+                continue;
+            }
+        };
+        let issues = validate_full(&doc);
+        if verbose() {
+            eprintln!("{} expect {}\n{}", m.id, m.expect.show(), render(&issues));
+        }
+        let head = format!(
+            "{} ({}, {})\n  why:      {}\n  expected: {}",
+            m.id,
+            m.base,
+            m.family,
+            m.why,
+            m.expect.show()
+        );
+        if !issues.iter().any(|i| m.expect.matches(i)) {
+            failures.push(format!(
+                "{head}\n  MISSED; the validator reported:\n{}",
+                render(&issues)
+            ));
+        } else if base_issues[m.base.as_str()]
+            .iter()
+            .any(|i| m.expect.matches(i))
+        {
+            failures.push(format!(
+                "{head}\n  the clean base already reports this issue, so the mutant proves nothing"
+            ));
+        }
+    }
+    finish("mutant(s) not caught as expected", &failures);
+}
+
+/// (severity, rule, location) of a report.
+fn keys(issues: &[Issue]) -> BTreeSet<(String, String, String)> {
+    issues
+        .iter()
+        .map(|i| {
+            (
+                i.severity.as_str().to_string(),
+                i.rule.to_string(),
+                i.location.clone(),
+            )
+        })
+        .collect()
+}
+
+/// JSON text and its XML twin must be judged alike; `None` if they are.
+fn twin_difference(label: &str, doc: &Value) -> Option<String> {
+    let json_text = serde_json::to_vec_pretty(doc).expect("serialise");
+    let xml_text = match json_to_xml(doc) {
+        Ok(x) => x,
+        Err(e) => return Some(format!("{label}: json_to_xml failed: {e}")),
+    };
+    let from_json = validate_bytes("m.json", &json_text);
+    let from_xml = validate_bytes("m.xml", xml_text.as_bytes());
+    let (a, b) = (keys(&from_json.issues), keys(&from_xml.issues));
+    if a == b {
+        return None;
+    }
+    let fmt = |s: Vec<&(String, String, String)>| {
+        if s.is_empty() {
+            "    (none)".to_string()
+        } else {
+            s.iter()
+                .map(|(sev, rule, loc)| format!("    {sev} [{rule}] {loc}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    };
+    Some(format!(
+        "{label}: JSON and XML twins differ\n  only from JSON:\n{}\n  only from XML:\n{}",
+        fmt(a.difference(&b).collect()),
+        fmt(b.difference(&a).collect())
+    ))
+}
+
+#[test]
+fn xml_twins_agree() {
+    let bases = bases();
+    let mut failures = Vec::new();
+    if std::env::var("MUTANT").is_err() {
+        for (name, b) in &bases {
+            if let Some(d) = twin_difference(&format!("base {name}"), b) {
+                failures.push(d);
+            }
+        }
+    }
+    for m in selected(catalogue()) {
+        if m.json_only {
+            continue;
+        }
+        let Some(b) = bases.get(m.base.as_str()) else {
+            continue; // reported by every_mutant_is_caught
+        };
+        let Ok(doc) = mutate(b, &m) else {
+            continue; // reported by every_mutant_is_caught
+        };
+        if let Some(d) = twin_difference(&format!("{} ({})", m.id, m.why), &doc) {
+            failures.push(d);
+        }
+    }
+    finish("JSON/XML twin disagreement(s)", &failures);
+}
+
+#[test]
+fn catalogue_is_complete() {
+    let all = catalogue();
+    let mut problems = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut per_base: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut family_bases: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for m in &all {
+        if !ids.insert(m.id.as_str()) {
+            problems.push(format!("{}: duplicate id", m.id));
+        }
+        if !BASES.contains(&m.base.as_str()) {
+            problems.push(format!("{}: unknown base '{}'", m.id, m.base));
+        }
+        if !m.id.starts_with(&format!("{}-", m.base)) {
+            problems.push(format!("{}: id does not start with its base", m.id));
+        }
+        if !FAMILIES.contains(&m.family.as_str()) {
+            problems.push(format!("{}: family '{}' not in FAMILIES", m.id, m.family));
+        }
+        if !["fatal", "error", "warning", "information"].contains(&m.expect.severity.as_str()) {
+            problems.push(format!("{}: bad severity '{}'", m.id, m.expect.severity));
+        }
+        if m.expect.location.is_empty() || m.why.trim().is_empty() || m.ops.is_empty() {
+            problems.push(format!("{}: empty location, why or ops", m.id));
+        }
+        if m.ops.len() > 2 {
+            problems.push(format!("{}: more than two ops for one defect", m.id));
+        }
+        for op in &m.ops {
+            if !["set", "remove", "insert", "rename"].contains(&op.op.as_str()) {
+                problems.push(format!("{}: unknown op '{}'", m.id, op.op));
+            }
+        }
+        *per_base.entry(m.base.as_str()).or_default() += 1;
+        family_bases
+            .entry(m.family.as_str())
+            .or_default()
+            .insert(m.base.as_str());
+    }
+    if all.len() < MIN_TOTAL {
+        problems.push(format!(
+            "{} mutants, at least {MIN_TOTAL} required",
+            all.len()
+        ));
+    }
+    for b in BASES {
+        let n = per_base.get(b).copied().unwrap_or(0);
+        if n < MIN_PER_BASE {
+            problems.push(format!(
+                "base {b}: {n} mutants, at least {MIN_PER_BASE} required"
+            ));
+        }
+    }
+    for f in FAMILIES {
+        match family_bases.get(f) {
+            None => problems.push(format!("family {f}: no mutant")),
+            Some(bs) if bs.len() < 2 => problems.push(format!(
+                "family {f}: only base(s) {bs:?}, at least two required"
+            )),
+            _ => {}
+        }
+    }
+    if verbose() {
+        eprintln!("mutants per base: {per_base:?}");
+        for (f, bs) in &family_bases {
+            let n = all.iter().filter(|m| m.family == *f).count();
+            eprintln!("family {f}: {n} mutants, bases {bs:?}");
+        }
+    }
+    finish("catalogue problem(s)", &problems);
+}
