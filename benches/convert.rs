@@ -108,15 +108,31 @@ fn stages(c: &mut Criterion) {
     }
     g.finish();
 
+    // Validation cost per document: the full validator the converter runs
+    // (ITK3 structure + core STU3 + every declared profile), and the
+    // structural ITK3 checks alone. Compare with end_to_end/convert_bytes
+    // (which includes the full validation) for the share it adds.
     let mut g = c.benchmark_group("stages/validate");
     for input in &all {
         let bundle: serde_json::Value =
             serde_json::from_slice(&converted(input, &maps)).expect("bundle is JSON");
         g.throughput(Throughput::Elements(1));
-        g.bench_with_input(BenchmarkId::from_parameter(input.label), &bundle, |b, v| {
-            b.iter(|| black_box(itkbridge::validate::validate_message(black_box(v)).len()))
+        g.bench_with_input(BenchmarkId::new("full", input.label), &bundle, |b, v| {
+            b.iter(|| black_box(itkbridge::validate::validate_full(black_box(v)).len()))
         });
+        g.bench_with_input(
+            BenchmarkId::new("structural", input.label),
+            &bundle,
+            |b, v| b.iter(|| black_box(itkbridge::validate::validate_message(black_box(v)).len())),
+        );
     }
+    g.finish();
+
+    // Validator start-up: parsing the embedded compiled profiles.
+    let mut g = c.benchmark_group("stages/validator_startup");
+    g.bench_function("load_compiled_profiles", |b| {
+        b.iter(|| black_box(itkbridge::validate::profiles::load_embedded().len()))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("stages/compile");

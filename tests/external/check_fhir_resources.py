@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Independent FHIR STU3 check with fhir.resources 8.3.0 (``fhir.resources.STU3``).
 
-Usage: check_fhir_resources.py FILE...
+Usage: check_fhir_resources.py [--ndjson] FILE...
 
 Each file must hold a Bundle.  The Bundle model is recursive: entry.resource is parsed with the
 model named by its resourceType, so the document Bundle inside an ITK3 message Bundle is checked
 too.  Both pydantic ValidationErrors and lookup errors (unknown resourceType) are reported.
 Exit status 1 if any file fails, 2 on usage error.
+
+With ``--ndjson`` (used by agree.sh) the output is machine-readable instead: one JSON line per file,
+``{"file": PATH, "valid": BOOL, "problems": [STRING...]}``, and no summary line; the exit status is
+the same.
 """
 import json
 import os
@@ -42,19 +46,28 @@ def check(path):
 
 def main(argv):
     files = argv[1:]
+    ndjson = bool(files) and files[0] == "--ndjson"
+    if ndjson:
+        files = files[1:]
     if not files:
-        print("usage: check_fhir_resources.py FILE...", file=sys.stderr)
+        print("usage: check_fhir_resources.py [--ndjson] FILE...", file=sys.stderr)
         return 2
     failed = 0
     for path in files:
         problems = check(path)
+        if ndjson:
+            failed += bool(problems)
+            line = {"file": path, "valid": not problems, "problems": problems}
+            print(json.dumps(line, ensure_ascii=False))
+            continue
         if problems:
             failed += 1
             for p in problems:
                 print(f"FAIL {path}: {p}")
         elif os.environ.get("VERBOSE"):
             print(f"ok   {path}")
-    print(f"fhir.resources: {len(files) - failed} passed, {failed} failed")
+    if not ndjson:
+        print(f"fhir.resources: {len(files) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Independent FHIR STU3 check with FHIR.js: the npm `fhir@4.12.0` engine loaded with the
 // STU3 definition bundles shipped inside npm `fhir@3.3.1` (installed side by side by setup.sh
-// under the aliases fhir4 / fhir3).  Usage: check_fhirjs.js FILE...
+// under the aliases fhir4 / fhir3).  Usage: check_fhirjs.js [--ndjson] FILE...
 // Only `error` / `fatal` messages count as failures (FHIR.js reports example-strength bindings
 // such as SNOMED codes as info/warning).  Exit status 1 if any file fails, 2 on usage/setup error.
+// With --ndjson (used by agree.sh) the output is machine-readable instead: one JSON line per file,
+// {"file": PATH, "valid": BOOL, "problems": ["[severity] location: message", ...]}, and no summary
+// line; the exit status is the same.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -23,9 +26,11 @@ try {
 }
 const { Fhir, ParseConformance, Versions } = engine;
 
-const files = process.argv.slice(2);
+let files = process.argv.slice(2);
+const ndjson = files[0] === '--ndjson';
+if (ndjson) files = files.slice(1);
 if (files.length === 0) {
-  console.error('usage: check_fhirjs.js FILE...');
+  console.error('usage: check_fhirjs.js [--ndjson] FILE...');
   process.exit(2);
 }
 
@@ -49,6 +54,12 @@ for (const file of files) {
   } catch (e) {
     problems.push({ severity: 'fatal', location: '', message: `${e.name}: ${e.message}` });
   }
+  if (ndjson) {
+    if (problems.length > 0) failed += 1;
+    const texts = problems.map((m) => `[${m.severity}] ${m.location || '-'}: ${m.message}`);
+    console.log(JSON.stringify({ file, valid: problems.length === 0, problems: texts }));
+    continue;
+  }
   if (problems.length > 0) {
     failed += 1;
     for (const m of problems) {
@@ -58,5 +69,5 @@ for (const file of files) {
     console.log(`ok   ${file}`);
   }
 }
-console.log(`fhir.js: ${files.length - failed} passed, ${failed} failed`);
+if (!ndjson) console.log(`fhir.js: ${files.length - failed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

@@ -230,6 +230,12 @@ fn discriminator_value(slice: &Node, path: &str) -> Option<Value> {
     None
 }
 
+/// Parse the embedded table afresh (for start-up measurements; use
+/// [`profiles`] everywhere else).
+pub fn load_embedded() -> Profiles {
+    Profiles::parse(COMPILED)
+}
+
 /// The embedded table, parsed once on first use.
 pub fn profiles() -> &'static Profiles {
     static P: OnceLock<Profiles> = OnceLock::new();
