@@ -224,14 +224,14 @@ fn collect_into<'v>(
         Some(stem) => {
             for k in obj.keys() {
                 if is_choice_key(k, stem) {
-                    push_items(obj, k, out);
+                    push_items(obj, k, underscores, out);
                 }
             }
         }
         None => {
             // A scan beats hashing the key for the small objects of FHIR.
             if let Some((k, _)) = obj.iter().find(|(k, _)| k.as_str() == name) {
-                push_items(obj, k, out);
+                push_items(obj, k, underscores, out);
             }
         }
     }
@@ -246,7 +246,7 @@ fn collect_into<'v>(
                 None => base == name,
             };
             if matches && !obj.contains_key(base) {
-                push_items(obj, base, out);
+                push_items(obj, base, underscores, out);
             }
         }
     }
@@ -260,11 +260,25 @@ fn underscore_of<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<(&'v Str
         .find(|(k, _)| k.len() == name.len() + 1 && k.starts_with('_') && &k[1..] == name)
 }
 
-fn push_items<'v>(obj: &'v Map<String, Value>, key: &str, out: &mut Vec<Item<'v>>) {
+fn push_items<'v>(
+    obj: &'v Map<String, Value>,
+    key: &str,
+    underscores: bool,
+    out: &mut Vec<Item<'v>>,
+) {
     let (Some((k, value)), ext) = (
-        obj.get_key_value(key)
-            .or_else(|| underscore_of(obj, key).map(|(k, _)| (k, &NULL))),
-        underscore_of(obj, key).map(|(_, v)| v),
+        obj.iter().find(|(k, _)| k.as_str() == key).or_else(|| {
+            if underscores {
+                underscore_of(obj, key).map(|(k, _)| (k, &NULL))
+            } else {
+                None
+            }
+        }),
+        if underscores {
+            underscore_of(obj, key).map(|(_, v)| v)
+        } else {
+            None
+        },
     ) else {
         return;
     };
@@ -422,6 +436,7 @@ impl<'a> Walker<'a> {
             );
             return;
         }
+        let underscores = obj.keys().any(|k| k.starts_with('_'));
         for (key, value) in obj {
             if key == "resourceType" && d.is_resource(owner) {
                 continue;
@@ -476,7 +491,11 @@ impl<'a> Walker<'a> {
                         );
                         continue;
                     }
-                    let ext = underscore_of(obj, name).and_then(|(_, v)| v.as_array());
+                    let ext = if underscores {
+                        underscore_of(obj, name).and_then(|(_, v)| v.as_array())
+                    } else {
+                        None
+                    };
                     for (i, v) in items.iter().enumerate() {
                         let l = loc.at(name, Some(i));
                         let has_ext = ext.and_then(|e| e.get(i)).is_some_and(|e| !e.is_null());
@@ -494,7 +513,7 @@ impl<'a> Walker<'a> {
                         continue;
                     }
                     let l = loc.at(name, None);
-                    let has_ext = underscore_of(obj, name).is_some();
+                    let has_ext = underscores && underscore_of(obj, name).is_some();
                     self.value(v, elem, ty, owner, &l, has_ext);
                 }
             }

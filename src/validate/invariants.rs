@@ -266,8 +266,8 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
                 o.get("start").and_then(Value::as_str),
                 o.get("end").and_then(Value::as_str),
             ) {
-                if let (Some(a), Some(b)) = (instant_key(s), instant_key(e)) {
-                    if a > b {
+                {
+                    if after(s, e) {
                         w.issue(
                             Severity::Error,
                             "per-1",
@@ -361,17 +361,17 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
     }
 }
 
-/// A sortable key for a FHIR date/dateTime/instant (UTC seconds when an
-/// offset is present; the text otherwise, which sorts for equal precision).
-fn instant_key(s: &str) -> Option<String> {
-    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
-        return Some(format!("{:020}", ts.as_second() + 100_000_000_000));
+/// Whether FHIR date/dateTime `a` is after `b`: instants compare in UTC
+/// when both have a time and an offset; otherwise the common date prefix
+/// (the precision both share) is compared.
+fn after(a: &str, b: &str) -> bool {
+    if a.contains('T') && b.contains('T') {
+        if let (Ok(x), Ok(y)) = (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+            return x > y;
+        }
     }
-    if s.len() >= 4 {
-        // Dates: compare the common prefix precision only.
-        return Some(format!("{s:0<10}"));
-    }
-    None
+    let n = a.len().min(b.len()).min(10);
+    a.get(..n) > b.get(..n)
 }
 
 #[cfg(test)]
@@ -456,6 +456,22 @@ mod tests {
         ] {
             assert!(r.contains(&(k, loc.to_string())), "{k} at {loc}: {r:?}");
         }
+    }
+
+    #[test]
+    fn period_order_compares_like_with_like() {
+        assert!(super::after("2020-02-01", "2020-01-01"));
+        assert!(!super::after("2020-01-01", "2020-01-02T10:00:00Z"));
+        assert!(!super::after("2020-01-02", "2020-01-02T10:00:00Z"));
+        assert!(super::after(
+            "2020-01-02T11:00:00+01:00",
+            "2020-01-02T09:59:59Z"
+        ));
+        assert!(!super::after(
+            "2020-01-02T10:00:00+01:00",
+            "2020-01-02T09:30:00Z"
+        ));
+        assert!(!super::after("2020", "2020-06-01"));
     }
 
     #[test]
