@@ -362,6 +362,7 @@ pub fn issue_type(rule: &str, message: &str) -> &'static str {
         "unknown-element" | "json-shape" | "json-empty" | "resource-type" | "profile-type"
         | "reference-target" => "structure",
         "primitive-format" | "profile-fixed" | "profile-pattern" => "value",
+        rules::SECTION_FIXED => "value",
         "cardinality" | "profile-cardinality" | "profile-slice" => {
             if message.contains("required") || message.contains("at least") {
                 "required"
