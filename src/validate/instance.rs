@@ -400,6 +400,12 @@ impl<'a> Walker<'a> {
             for (i, u) in urls.iter().enumerate() {
                 let Some(url) = u.as_str() else { continue };
                 match profiles().get(url) {
+                    Some(p) if p.ty != rt => self.issue(
+                        Severity::Error,
+                        PROFILE_TYPE,
+                        format!("{loc}.meta.profile[{i}]"),
+                        format!("declared profile {url} constrains {}, not {rt}", p.ty),
+                    ),
                     Some(p) => self.profile(p, url, res, loc),
                     None => self.issue(
                         Severity::Information,
@@ -1492,6 +1498,20 @@ mod tests {
         assert_eq!(
             rules_at(&c),
             vec![("error".into(), CARDINALITY, "Composition".into())]
+        );
+    }
+
+    #[test]
+    fn declared_profile_of_another_type() {
+        let p = json!({"resourceType": "Patient",
+            "meta": {"profile": ["https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Practitioner-1"]}});
+        assert_eq!(
+            rules_at(&p),
+            vec![(
+                "error".into(),
+                PROFILE_TYPE,
+                "Patient.meta.profile[0]".into()
+            )]
         );
     }
 

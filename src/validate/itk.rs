@@ -184,6 +184,25 @@ impl<'a> BundleIndex<'a> {
     }
 }
 
+/// The location of a present element: `loc.k[0]` when it repeats (an
+/// array), `loc.k` otherwise.
+fn at(v: &Value, loc: &str, k: &str) -> String {
+    if v.get(k).is_some_and(Value::is_array) {
+        format!("{loc}.{k}[0]")
+    } else {
+        format!("{loc}.{k}")
+    }
+}
+
+/// The parent of a FHIRPath location (`A.b[2].c` -> `A.b[2]`): a missing
+/// element is reported at its parent.
+fn parent_of(loc: &str) -> String {
+    match loc.rfind('.') {
+        Some(i) => loc[..i].to_string(),
+        None => loc.to_string(),
+    }
+}
+
 // ---------------------------------------------------------------- entry point
 
 /// The document-level checks on a bare ITK-Document-Bundle-1 (no message
@@ -351,14 +370,14 @@ fn check_message_bundle(b: &Value, out: &mut Out) {
             if !non_empty(id, "value") {
                 out.error(
                     r::MESSAGE_BUNDLE,
-                    "Bundle.identifier.value",
+                    "Bundle.identifier",
                     "Bundle.identifier.value is required",
                 );
             }
         }
         _ => out.error(
             r::MESSAGE_BUNDLE,
-            "Bundle.identifier",
+            "Bundle",
             "Bundle.identifier (with value) is required",
         ),
     }
@@ -386,7 +405,7 @@ fn check_bundle_prohibited(b: &Value, loc: &str, out: &mut Out) {
         if present(b, k) {
             out.error(
                 r::BUNDLE_PROHIBITED,
-                &format!("{loc}.{k}"),
+                &at(b, loc, k),
                 format!("Bundle.{k} is not allowed in ITK3 bundles (0..0)"),
             );
         }
@@ -396,7 +415,7 @@ fn check_bundle_prohibited(b: &Value, loc: &str, out: &mut Out) {
             if present(e, k) {
                 out.error(
                     r::BUNDLE_PROHIBITED,
-                    &format!("{loc}.entry[{i}].{k}"),
+                    &at(e, &format!("{loc}.entry[{i}]"), k),
                     format!("Bundle.entry.{k} is not allowed in ITK3 bundles (0..0)"),
                 );
             }
@@ -575,7 +594,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
     match s(mh, "timestamp") {
         None => out.error(
             r::HEADER_FIELDS,
-            &format!("{loc}.timestamp"),
+            &parent_of(&format!("{loc}.timestamp")),
             "MessageHeader.timestamp is required",
         ),
         Some(t) if !INSTANT.is_match(t) => out.error(
@@ -590,7 +609,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
             if !non_empty(src, "endpoint") {
                 out.error(
                     r::HEADER_FIELDS,
-                    &format!("{loc}.source.endpoint"),
+                    &parent_of(&format!("{loc}.source.endpoint")),
                     "MessageHeader.source.endpoint (sender MESH mailbox) is required",
                 );
             }
@@ -606,7 +625,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
         }
         _ => out.error(
             r::HEADER_FIELDS,
-            &format!("{loc}.source"),
+            &parent_of(&format!("{loc}.source")),
             "MessageHeader.source (with endpoint) is required",
         ),
     }
@@ -614,7 +633,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
         if present(mh, k) {
             out.error(
                 r::HEADER_FIELDS,
-                &format!("{loc}.{k}"),
+                &at(mh, &loc, k),
                 format!("MessageHeader.{k} is not allowed (0..0)"),
             );
         }
@@ -626,7 +645,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
     if focus.len() > 1 {
         out.error(
             r::HEADER_FOCUS,
-            &format!("{loc}.focus"),
+            &format!("{loc}.focus[1]"),
             "MessageHeader.focus may occur at most once",
         );
     }
@@ -668,7 +687,7 @@ fn check_handling(mh: &Value, loc: &str, out: &mut Out) -> Option<(String, Strin
     if exts.is_empty() {
         out.error(
             r::HANDLING_KEYS,
-            &format!("{loc}.extension"),
+            &parent_of(&format!("{loc}.extension")),
             format!("MessageHeader must carry the {HANDLING_URL} extension"),
         );
         return None;
@@ -710,7 +729,7 @@ fn check_handling(mh: &Value, loc: &str, out: &mut Out) -> Option<(String, Strin
         if found.is_empty() {
             out.error(
                 r::HANDLING_KEYS,
-                &format!("{xloc}.extension"),
+                &parent_of(&format!("{xloc}.extension")),
                 format!("handling key {key} is missing (1..1)"),
             );
             continue;
@@ -837,7 +856,7 @@ fn check_handling_key(
             }
             _ => out.error(
                 r::HANDLING_KEYS,
-                &format!("{vloc}.reference"),
+                &parent_of(&format!("{vloc}.reference")),
                 "MessageDefinition valueReference.reference is required",
             ),
         },
@@ -858,7 +877,11 @@ fn check_handling_key(
 fn check_event(mh: &Value, loc: &str, out: &mut Out) -> Option<String> {
     let eloc = format!("{loc}.event");
     let Some(ev) = mh.get("event").filter(|e| e.is_object()) else {
-        out.error(r::EVENT_CODING, &eloc, "MessageHeader.event is required");
+        out.error(
+            r::EVENT_CODING,
+            &parent_of(&eloc),
+            "MessageHeader.event is required",
+        );
         return None;
     };
     if s(ev, "system") != Some(EVENT_SYSTEM) {
@@ -877,7 +900,7 @@ fn check_event(mh: &Value, loc: &str, out: &mut Out) -> Option<String> {
     match (code, expected_display) {
         (None, _) => out.error(
             r::EVENT_CODING,
-            &format!("{eloc}.code"),
+            &parent_of(&format!("{eloc}.code")),
             "event.code is required",
         ),
         (Some(_), None) => out.error(
@@ -920,7 +943,7 @@ fn check_party(
         if required {
             out.error(
                 r::HEADER_PARTY,
-                &ploc,
+                &parent_of(&ploc),
                 format!("MessageHeader.{key} is required"),
             );
         } else {
@@ -943,7 +966,7 @@ fn check_party(
     let Some(reference) = s(p, "reference") else {
         out.error(
             r::HEADER_PARTY,
-            &format!("{ploc}.reference"),
+            &parent_of(&format!("{ploc}.reference")),
             format!("MessageHeader.{key}.reference is required"),
         );
         return;
@@ -1014,7 +1037,7 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
     match doc.get("identifier").filter(|i| i.is_object()) {
         None => out.error(
             r::DOCUMENT_BUNDLE,
-            &format!("{loc}.identifier"),
+            &parent_of(&format!("{loc}.identifier")),
             "document Bundle.identifier with system and value is required (bdl-9)",
         ),
         Some(id) => {
@@ -1022,7 +1045,7 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
                 if !non_empty(id, k) {
                     out.error(
                         r::DOCUMENT_BUNDLE,
-                        &format!("{loc}.identifier.{k}"),
+                        &parent_of(&format!("{loc}.identifier.{k}")),
                         format!("document Bundle.identifier.{k} is required (bdl-9)"),
                     );
                 }
@@ -1156,7 +1179,7 @@ fn check_composition(
     match comp.get("identifier").filter(|i| i.is_object()) {
         None => out.error(
             r::COMPOSITION_FIELDS,
-            &format!("{cloc}.identifier"),
+            &parent_of(&format!("{cloc}.identifier")),
             "Composition.identifier with system and value is required",
         ),
         Some(id) => {
@@ -1164,7 +1187,7 @@ fn check_composition(
                 if !non_empty(id, k) {
                     out.error(
                         r::COMPOSITION_FIELDS,
-                        &format!("{cloc}.identifier.{k}"),
+                        &parent_of(&format!("{cloc}.identifier.{k}")),
                         format!("Composition.identifier.{k} is required"),
                     );
                 }
@@ -1175,7 +1198,7 @@ fn check_composition(
         if !non_empty(comp, k) {
             out.error(
                 r::COMPOSITION_FIELDS,
-                &format!("{cloc}.{k}"),
+                &parent_of(&format!("{cloc}.{k}")),
                 format!("Composition.{k} is required"),
             );
         }
@@ -1184,7 +1207,7 @@ fn check_composition(
     match comp.get("type").filter(|t| t.is_object()) {
         None => out.error(
             r::COMPOSITION_FIELDS,
-            &format!("{cloc}.type"),
+            &parent_of(&format!("{cloc}.type")),
             "Composition.type is required",
         ),
         Some(t) => {
@@ -1201,7 +1224,7 @@ fn check_composition(
                     if !non_empty(c, k) {
                         out.error(
                             r::COMPOSITION_FIELDS,
-                            &format!("{cloc}.type.coding[0].{k}"),
+                            &parent_of(&format!("{cloc}.type.coding[0].{k}")),
                             format!("Composition.type.coding.{k} is required"),
                         );
                     }
@@ -1213,7 +1236,7 @@ fn check_composition(
         if present(comp, k) {
             out.error(
                 r::COMPOSITION_FIELDS,
-                &format!("{cloc}.{k}"),
+                &at(comp, cloc, k),
                 format!("Composition.{k} is not allowed (0..0)"),
             );
         }
@@ -1222,7 +1245,7 @@ fn check_composition(
     match comp.get("subject").and_then(|x| s(x, "reference")) {
         None => out.error(
             r::COMPOSITION_FIELDS,
-            &format!("{cloc}.subject"),
+            &parent_of(&format!("{cloc}.subject")),
             "Composition.subject.reference is required",
         ),
         Some(reference) => {
@@ -1260,7 +1283,7 @@ fn check_composition(
     if authors.is_empty() {
         out.error(
             r::COMPOSITION_FIELDS,
-            &format!("{cloc}.author"),
+            &parent_of(&format!("{cloc}.author")),
             "Composition.author is required (1..*)",
         );
     }
@@ -1269,7 +1292,7 @@ fn check_composition(
         match s(a, "reference") {
             None => out.error(
                 r::COMPOSITION_FIELDS,
-                &format!("{aloc}.reference"),
+                &parent_of(&format!("{aloc}.reference")),
                 "Composition.author.reference is required",
             ),
             Some(reference) => {
@@ -1290,7 +1313,7 @@ fn check_composition(
     if relates.len() > 1 {
         out.error(
             r::RELATES_TO,
-            &format!("{cloc}.relatesTo"),
+            &format!("{cloc}.relatesTo[1]"),
             "Composition.relatesTo may occur at most once",
         );
     }
@@ -1315,7 +1338,7 @@ fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {
     if exts.is_empty() {
         out.error(
             r::CARE_SETTING,
-            &format!("{cloc}.extension"),
+            &parent_of(&format!("{cloc}.extension")),
             format!("Composition must carry the {CARE_SETTING_URL} extension"),
         );
         return;
@@ -1332,7 +1355,7 @@ fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {
     let Some(cc) = ext.get("valueCodeableConcept").filter(|v| v.is_object()) else {
         out.error(
             r::CARE_SETTING,
-            &vloc,
+            &parent_of(&vloc),
             "care setting type extension needs a valueCodeableConcept",
         );
         return;
@@ -1357,7 +1380,7 @@ fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {
             if !non_empty(c, k) {
                 out.error(
                     r::CARE_SETTING,
-                    &format!("{vloc}.coding[0].{k}"),
+                    &parent_of(&format!("{vloc}.coding[0].{k}")),
                     format!("care setting type coding {k} is required"),
                 );
             }
@@ -1412,7 +1435,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
         match (s(sec, "title"), spec) {
             (None, _) => out.error(
                 r::SECTION_FIXED,
-                &format!("{sloc}.title"),
+                &parent_of(&format!("{sloc}.title")),
                 "section title is required",
             ),
             (Some(t), Some(spec)) if t != spec.title => out.error(
@@ -1444,7 +1467,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             if spec.needs_entry && arr(sec, "entry").is_empty() {
                 out.error(
                     r::SECTION_ENTRY,
-                    &format!("{sloc}.entry"),
+                    &parent_of(&format!("{sloc}.entry")),
                     format!("section '{}' must have at least one entry", spec.title),
                 );
             }
@@ -1454,7 +1477,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             if present(sec, k) {
                 out.error(
                     r::SECTION_PROHIBITED,
-                    &format!("{sloc}.{k}"),
+                    &at(sec, &sloc, k),
                     format!("section.{k} is not allowed (0..0)"),
                 );
             }
@@ -1495,7 +1518,7 @@ fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&
     let Some(code) = sec.get("code").filter(|c| c.is_object()) else {
         out.error(
             r::SECTION_CODE,
-            &format!("{sloc}.code"),
+            &parent_of(&format!("{sloc}.code")),
             "section code is required",
         );
         return None;
@@ -1537,7 +1560,7 @@ fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&
         _ => {
             out.error(
                 r::SECTION_CODE,
-                &format!("{sloc}.code.coding[0].code"),
+                &parent_of(&format!("{sloc}.code.coding[0].code")),
                 "section code.coding.code is required",
             );
             None
@@ -1550,7 +1573,7 @@ fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
     let Some(text) = sec.get("text").filter(|t| t.is_object()) else {
         out.error(
             r::SECTION_TEXT,
-            &tloc,
+            &parent_of(&tloc),
             "section text (narrative) is required",
         );
         return;
@@ -1558,13 +1581,13 @@ fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
     if !non_empty(text, "status") {
         out.error(
             r::SECTION_TEXT,
-            &format!("{tloc}.status"),
+            &parent_of(&format!("{tloc}.status")),
             "section text.status is required",
         );
     }
     let dloc = format!("{tloc}.div");
     match s(text, "div") {
-        None => out.error(r::SECTION_TEXT, &dloc, "section text.div is required"),
+        None => out.error(r::SECTION_TEXT, &parent_of(&dloc), "section text.div is required"),
         Some(div) if !div.starts_with(XHTML_DIV_START) => out.error(
             r::SECTION_TEXT,
             &dloc,
@@ -1626,7 +1649,7 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
     if !non_empty(resp, "identifier") {
         out.error(
             r::RESPONSE,
-            &format!("{rloc}.identifier"),
+            &parent_of(&format!("{rloc}.identifier")),
             "response.identifier (the acknowledged MessageHeader.id) is required",
         );
     }

@@ -282,12 +282,7 @@ fn outer_bundle_shape() {
 
     let mut m = valid_message();
     m["identifier"].as_object_mut().unwrap().remove("value");
-    expect(
-        &m,
-        r::MESSAGE_BUNDLE,
-        Severity::Error,
-        "Bundle.identifier.value",
-    );
+    expect(&m, r::MESSAGE_BUNDLE, Severity::Error, "Bundle.identifier");
 
     let mut m = valid_message();
     m["total"] = json!(4);
@@ -337,12 +332,7 @@ fn handling_keys() {
         .as_array_mut()
         .unwrap()
         .remove(1);
-    let issues = expect(
-        &m,
-        r::HANDLING_KEYS,
-        Severity::Error,
-        &format!("{HANDLING}.extension"),
-    );
+    let issues = expect(&m, r::HANDLING_KEYS, Severity::Error, HANDLING);
     assert!(issues.iter().any(|i| i.message.contains("InfAckRequested")));
 
     // Wrong value type.
@@ -399,7 +389,7 @@ fn handling_keys() {
         &m,
         r::HANDLING_KEYS,
         Severity::Error,
-        "Bundle.entry[0].resource.extension",
+        "Bundle.entry[0].resource",
     );
 
     // LocalExtension accepts any value[x].
@@ -500,7 +490,7 @@ fn header_parties_fields_and_focus() {
         &m,
         r::HEADER_PARTY,
         Severity::Error,
-        "Bundle.entry[0].resource.sender",
+        "Bundle.entry[0].resource",
     );
 
     let mut m = valid_message();
@@ -530,13 +520,13 @@ fn header_parties_fields_and_focus() {
         &m,
         r::HEADER_FIELDS,
         Severity::Error,
-        "Bundle.entry[0].resource.destination",
+        "Bundle.entry[0].resource.destination[0]",
     );
     expect(
         &m,
         r::HEADER_FIELDS,
         Severity::Error,
-        "Bundle.entry[0].resource.source.endpoint",
+        "Bundle.entry[0].resource.source",
     );
 
     let mut m = valid_message();
@@ -554,7 +544,7 @@ fn header_parties_fields_and_focus() {
         &m,
         r::HEADER_FOCUS,
         Severity::Error,
-        "Bundle.entry[0].resource.focus",
+        "Bundle.entry[0].resource.focus[1]",
     );
 }
 
@@ -582,7 +572,7 @@ fn document_bundle_shape() {
         &m,
         r::DOCUMENT_BUNDLE,
         Severity::Error,
-        "Bundle.entry[3].resource.identifier.system",
+        "Bundle.entry[3].resource.identifier",
     );
     expect(
         &m,
@@ -706,12 +696,7 @@ fn references_resolve_in_their_own_bundle() {
 fn composition_header() {
     let mut m = valid_message();
     comp(&mut m).as_object_mut().unwrap().remove("extension");
-    expect(
-        &m,
-        r::CARE_SETTING,
-        Severity::Error,
-        &format!("{COMP_LOC}.extension"),
-    );
+    expect(&m, r::CARE_SETTING, Severity::Error, COMP_LOC);
 
     let mut m = valid_message();
     comp(&mut m)["extension"][0]["valueCodeableConcept"]["coding"][0]["system"] =
@@ -731,12 +716,7 @@ fn composition_header() {
         .as_object_mut()
         .unwrap()
         .remove("display");
-    expect(
-        &m,
-        r::COMPOSITION_FIELDS,
-        Severity::Error,
-        &format!("{COMP_LOC}.title"),
-    );
+    expect(&m, r::COMPOSITION_FIELDS, Severity::Error, COMP_LOC);
     expect(
         &m,
         r::COMPOSITION_FIELDS,
@@ -747,7 +727,7 @@ fn composition_header() {
         &m,
         r::COMPOSITION_FIELDS,
         Severity::Error,
-        &format!("{COMP_LOC}.type.coding[0].display"),
+        &format!("{COMP_LOC}.type.coding[0]"),
     );
 
     let mut m = valid_message();
@@ -874,7 +854,7 @@ fn sections_text_prohibited_and_entries() {
         &m,
         r::SECTION_TEXT,
         Severity::Error,
-        &format!("{COMP_LOC}.section[1].text"),
+        &format!("{COMP_LOC}.section[1]"),
     );
 
     let mut m = valid_message();
@@ -891,7 +871,7 @@ fn sections_text_prohibited_and_entries() {
         &m,
         r::SECTION_PROHIBITED,
         Severity::Error,
-        &format!("{COMP_LOC}.section[1].section"),
+        &format!("{COMP_LOC}.section[1].section[0]"),
     );
 
     // Patient demographics needs an entry.
@@ -904,7 +884,7 @@ fn sections_text_prohibited_and_entries() {
         &m,
         r::SECTION_ENTRY,
         Severity::Error,
-        &format!("{COMP_LOC}.section[0].entry"),
+        &format!("{COMP_LOC}.section[0]"),
     );
 }
 
