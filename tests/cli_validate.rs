@@ -39,7 +39,14 @@ fn clean_bundles_are_valid_exit_0_with_a_report_line_each() {
         assert_eq!(l["valid"], true, "{l}");
         for i in l["issues"].as_array().unwrap() {
             assert_eq!(i["severity"], "information", "{i}");
-            for k in ["severity", "code", "location", "rule", "message", "itk_response"] {
+            for k in [
+                "severity",
+                "code",
+                "location",
+                "rule",
+                "message",
+                "itk_response",
+            ] {
                 assert!(i.get(k).is_some(), "{k} missing in {i}");
             }
         }
@@ -49,8 +56,8 @@ fn clean_bundles_are_valid_exit_0_with_a_report_line_each() {
 #[test]
 fn invalid_file_exit_1_issue_fields_and_itk_response() {
     let t = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(common::root().join("testdata/validate/clean/edis.json"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(common::root().join("testdata/validate/clean/edis.json")).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
     // A section title that differs from the profile's fixed title.
     v["entry"][3]["resource"]["entry"][0]["resource"]["section"][0]["title"] =
@@ -88,8 +95,8 @@ fn invalid_file_exit_1_issue_fields_and_itk_response() {
 #[test]
 fn xml_twin_gets_the_same_findings() {
     let t = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(common::root().join("testdata/validate/clean/mh.json"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(common::root().join("testdata/validate/clean/mh.json")).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
     v["entry"][3]["resource"]["entry"][1]["resource"]["gender"] = Value::from("F");
     let json_path = t.path().join("m.json");
@@ -121,8 +128,14 @@ fn unreadable_files_are_invalid_not_crashes() {
     let cases = [
         ("empty.json", ""),
         ("text.txt", "not FHIR at all"),
-        ("truncated.json", "{\"resourceType\": \"Bundle\", \"type\": "),
-        ("truncated.xml", "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"message\"/>"),
+        (
+            "truncated.json",
+            "{\"resourceType\": \"Bundle\", \"type\": ",
+        ),
+        (
+            "truncated.xml",
+            "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"message\"/>",
+        ),
         ("other-ns.xml", "<Bundle xmlns=\"urn:hl7-org:v3\"/>"),
     ];
     let mut args: Vec<String> = vec!["validate".into()];
