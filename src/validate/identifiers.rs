@@ -9,6 +9,7 @@
 //! matches no slice and the NHS number (or SDS id) silently goes missing
 //! for the receiver. Issue 3 makes these warnings.
 
+use super::scan::Scan;
 use serde_json::{Map, Value};
 
 use super::instance::Walker;
@@ -41,7 +42,7 @@ const BASES: &[&str] = &[
 
 /// Check one Identifier object at `loc`.
 pub(crate) fn check(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
-    let Some(system) = o.get("system").and_then(Value::as_str) else {
+    let Some(system) = o.at_key("system").and_then(Value::as_str) else {
         return;
     };
     if !KNOWN.contains(&system) {
@@ -64,7 +65,7 @@ pub(crate) fn check(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
         return;
     }
     if system == "https://fhir.nhs.uk/Id/nhs-number" {
-        if let Some(v) = o.get("value").and_then(Value::as_str) {
+        if let Some(v) = o.at_key("value").and_then(Value::as_str) {
             if !crate::convert::nhs::nhs_number_valid(v) {
                 w.issue(
                     Severity::Warning,

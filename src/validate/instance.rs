@@ -19,6 +19,7 @@
 
 use std::sync::OnceLock;
 
+use super::scan::Scan;
 use regex::Regex;
 use serde_json::{Map, Value};
 
@@ -245,7 +246,7 @@ fn collect_into<'v>(
                 Some(stem) => is_choice_key(base, stem),
                 None => base == name,
             };
-            if matches && !obj.contains_key(base) {
+            if matches && obj.at_key(base).is_none() {
                 push_items(obj, base, underscores, out);
             }
         }
@@ -352,7 +353,7 @@ impl<'a> Walker<'a> {
             );
             return;
         };
-        let rt = match obj.get("resourceType") {
+        let rt = match obj.at_key("resourceType") {
             Some(Value::String(s)) if defs().is_resource(s) => s.as_str(),
             Some(Value::String(_)) => {
                 let sev = if root {
@@ -384,11 +385,11 @@ impl<'a> Walker<'a> {
             self.bundles.push(idx);
         }
         let contained: FastSet<String> = obj
-            .get("contained")
+            .at_key("contained")
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
-                    .filter_map(|c| c.get("id").and_then(Value::as_str).map(str::to_string))
+                    .filter_map(|c| c.at_key("id").and_then(Value::as_str).map(str::to_string))
                     .collect()
             })
             .unwrap_or_default();
@@ -396,7 +397,7 @@ impl<'a> Walker<'a> {
         self.element(obj, rt, loc);
         invariants::resource(self, rt, obj, loc);
         // Declared profiles.
-        if let Some(Value::Array(urls)) = obj.get("meta").and_then(|m| m.get("profile")) {
+        if let Some(Value::Array(urls)) = obj.at_key("meta").and_then(|m| m.at_key("profile")) {
             for (i, u) in urls.iter().enumerate() {
                 let Some(url) = u.as_str() else { continue };
                 match profiles().get(url) {
@@ -817,7 +818,7 @@ impl<'a> Walker<'a> {
             "code" | "string" | "uri" => v.as_str().map(|c| vec![(None, c)]).unwrap_or_default(),
             "Coding" => coding_pair(v).into_iter().collect(),
             "CodeableConcept" => v
-                .get("coding")
+                .at_key("coding")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(coding_pair).collect())
                 .unwrap_or_default(),
@@ -1138,7 +1139,7 @@ impl<'a> Walker<'a> {
         if let Some(prs) = &node.pr {
             for (tcode, urls) in prs {
                 if tcode == "Extension" {
-                    let actual = it.value.get("url").and_then(Value::as_str);
+                    let actual = it.value.at_key("url").and_then(Value::as_str);
                     for u in urls {
                         if actual == Some(u.as_str()) {
                             if let Some(p) = profiles().get(u) {
@@ -1187,7 +1188,7 @@ impl<'a> Walker<'a> {
         label: &dyn Fn() -> String,
         short: Short<'_>,
     ) {
-        let Some(reference) = it.value.get("reference").and_then(Value::as_str) else {
+        let Some(reference) = it.value.at_key("reference").and_then(Value::as_str) else {
             return;
         };
         let Some(t) = self.resolve(reference) else {
@@ -1196,7 +1197,7 @@ impl<'a> Walker<'a> {
         let p = profiles();
         let rt = t
             .resource
-            .get("resourceType")
+            .at_key("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("");
         let allowed: Vec<&str> = targets.iter().filter_map(|u| p.type_of(u)).collect();
@@ -1219,8 +1220,8 @@ impl<'a> Walker<'a> {
         // Same type: the target must conform to one of the profiles of its type.
         let declared: Vec<&str> = t
             .resource
-            .get("meta")
-            .and_then(|m| m.get("profile"))
+            .at_key("meta")
+            .and_then(|m| m.at_key("profile"))
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
@@ -1278,9 +1279,9 @@ fn lower_first(s: &str) -> String {
 }
 
 fn value_kind_type(v: &Value) -> String {
-    if v.get("coding").is_some() || v.get("text").is_some() {
+    if v.at_key("coding").is_some() || v.at_key("text").is_some() {
         "CodeableConcept".into()
-    } else if v.get("code").is_some() || v.get("system").is_some() {
+    } else if v.at_key("code").is_some() || v.at_key("system").is_some() {
         "Coding".into()
     } else {
         "code".into()
@@ -1288,8 +1289,8 @@ fn value_kind_type(v: &Value) -> String {
 }
 
 fn coding_pair(v: &Value) -> Option<(Option<&str>, &str)> {
-    let code = v.get("code")?.as_str()?;
-    Some((v.get("system").and_then(Value::as_str), code))
+    let code = v.at_key("code")?.as_str()?;
+    Some((v.at_key("system").and_then(Value::as_str), code))
 }
 
 /// Equality where numbers compare by value (1.0 == 1).
@@ -1399,11 +1400,11 @@ fn slice_matches(
 /// Index a Bundle's entries by fullUrl and by `Type/id`.
 fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &Loc<'_>) -> FastMap<String, Target<'a>> {
     let mut idx = FastMap::default();
-    let Some(entries) = obj.get("entry").and_then(Value::as_array) else {
+    let Some(entries) = obj.at_key("entry").and_then(Value::as_array) else {
         return idx;
     };
     for (i, e) in entries.iter().enumerate() {
-        let Some(res) = e.get("resource") else {
+        let Some(res) = e.at_key("resource") else {
             continue;
         };
         let l = format!("{loc}.entry[{i}].resource");
@@ -1411,12 +1412,12 @@ fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &Loc<'_>) -> FastMap<Strin
             resource: res,
             loc: l,
         };
-        if let Some(u) = e.get("fullUrl").and_then(Value::as_str) {
+        if let Some(u) = e.at_key("fullUrl").and_then(Value::as_str) {
             idx.entry(u.to_string()).or_insert_with(|| t.clone());
         }
         if let (Some(rt), Some(id)) = (
-            res.get("resourceType").and_then(Value::as_str),
-            res.get("id").and_then(Value::as_str),
+            res.at_key("resourceType").and_then(Value::as_str),
+            res.at_key("id").and_then(Value::as_str),
         ) {
             idx.entry(format!("{rt}/{id}")).or_insert(t);
         }
@@ -1429,7 +1430,7 @@ fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &Loc<'_>) -> FastMap<Strin
 pub fn validate_instance(v: &Value) -> Vec<Issue> {
     let mut w = Walker::new();
     let loc = v
-        .get("resourceType")
+        .at_key("resourceType")
         .and_then(Value::as_str)
         .unwrap_or("Resource")
         .to_string();

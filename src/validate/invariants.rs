@@ -11,6 +11,7 @@
 
 use crate::fhir::defs::FastSet;
 
+use super::scan::Scan;
 use serde_json::{Map, Value};
 
 use super::instance::Walker;
@@ -25,7 +26,8 @@ pub const KEYS: &[&str] = &[
 ];
 
 fn has(o: &Map<String, Value>, k: &str) -> bool {
-    o.contains_key(k) || o.contains_key(&format!("_{k}"))
+    o.keys()
+        .any(|m| m == k || (m.len() == k.len() + 1 && m.starts_with('_') && &m[1..] == k))
 }
 
 fn has_value_x(o: &Map<String, Value>) -> bool {
@@ -50,7 +52,7 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
         let l = format!("{loc}.contained[{i}]");
         let Some(co) = c.as_object() else { continue };
         // dom-2: contained.contained.empty()
-        if co.contains_key("contained") {
+        if co.at_key("contained").is_some() {
             w.issue(
                 Severity::Error,
                 "dom-2",
@@ -59,7 +61,7 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
             );
         }
         // dom-1: contained.text.empty()
-        if co.contains_key("text") {
+        if co.at_key("text").is_some() {
             w.issue(
                 Severity::Error,
                 "dom-1",
@@ -68,8 +70,8 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
             );
         }
         // dom-4: contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()
-        if let Some(m) = co.get("meta").and_then(Value::as_object) {
-            if m.contains_key("versionId") || m.contains_key("lastUpdated") {
+        if let Some(m) = co.at_key("meta").and_then(Value::as_object) {
+            if m.at_key("versionId").is_some() || m.at_key("lastUpdated").is_some() {
                 w.issue(
                     Severity::Error,
                     "dom-4",
@@ -79,7 +81,7 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
             }
         }
         // dom-3: contained.where(('#'+id in %resource.descendants().reference).not()).empty()
-        if let Some(id) = co.get("id").and_then(Value::as_str) {
+        if let Some(id) = co.at_key("id").and_then(Value::as_str) {
             let want = format!("#{id}");
             let mut refs = Vec::new();
             for (k, v) in o {
@@ -101,7 +103,7 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
         "Bundle" => bundle(w, o, loc),
         "List" => {
             // lst-1: emptyReason.empty() or entry.empty()
-            if o.contains_key("emptyReason") && !arr(o, "entry").is_empty() {
+            if o.at_key("emptyReason").is_some() && !arr(o, "entry").is_empty() {
                 w.issue(
                     Severity::Error,
                     "lst-1",
@@ -110,9 +112,9 @@ pub(crate) fn resource(w: &mut Walker<'_>, rt: &str, o: &Map<String, Value>, loc
                 );
             }
             // lst-2: mode = 'changes' or entry.deleted.empty()
-            let changes = o.get("mode").and_then(Value::as_str) == Some("changes");
+            let changes = o.at_key("mode").and_then(Value::as_str) == Some("changes");
             for (i, e) in arr(o, "entry").iter().enumerate() {
-                if !changes && e.get("deleted").is_some() {
+                if !changes && e.at_key("deleted").is_some() {
                     w.issue(
                         Severity::Error,
                         "lst-2",
@@ -157,9 +159,9 @@ fn collect_refs<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
 }
 
 fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
-    let ty = o.get("type").and_then(Value::as_str).unwrap_or("");
+    let ty = o.at_key("type").and_then(Value::as_str).unwrap_or("");
     // bdl-1: total.empty() or (type = 'searchset') or (type = 'history')
-    if o.contains_key("total") && ty != "searchset" && ty != "history" {
+    if o.at_key("total").is_some() && ty != "searchset" && ty != "history" {
         w.issue(
             Severity::Error,
             "bdl-1",
@@ -169,9 +171,9 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
     }
     // bdl-9: type = 'document' implies (identifier.system.exists() and identifier.value.exists())
     if ty == "document" {
-        let id = o.get("identifier");
-        let ok =
-            id.and_then(|i| i.get("system")).is_some() && id.and_then(|i| i.get("value")).is_some();
+        let id = o.at_key("identifier");
+        let ok = id.and_then(|i| i.at_key("system")).is_some()
+            && id.and_then(|i| i.at_key("value")).is_some();
         if !ok {
             w.issue(
                 Severity::Error,
@@ -186,7 +188,7 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
         let l = format!("{loc}.entry[{i}]");
         let Some(eo) = e.as_object() else { continue };
         // bdl-2: entry.search.empty() or (type = 'searchset')
-        if eo.contains_key("search") && ty != "searchset" {
+        if eo.at_key("search").is_some() && ty != "searchset" {
             w.issue(
                 Severity::Error,
                 "bdl-2",
@@ -196,18 +198,18 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
         }
         // bdl-3: entry.request mandatory for batch/transaction/history, otherwise prohibited
         let needs_req = matches!(ty, "batch" | "transaction" | "history");
-        if needs_req != eo.contains_key("request") {
+        if needs_req != eo.at_key("request").is_some() {
             w.issue(Severity::Error, "bdl-3", &l, "entry.request mandatory for batch/transaction/history, otherwise prohibited (bdl-3)");
         }
         // bdl-4: entry.response mandatory for batch-response/transaction-response/history, otherwise prohibited
         let needs_resp = matches!(ty, "batch-response" | "transaction-response" | "history");
-        if needs_resp != eo.contains_key("response") {
+        if needs_resp != eo.at_key("response").is_some() {
             w.issue(Severity::Error, "bdl-4", &l, "entry.response mandatory for batch-response/transaction-response/history, otherwise prohibited (bdl-4)");
         }
         // bdl-5: resource.exists() or request.exists() or response.exists()
-        if !eo.contains_key("resource")
-            && !eo.contains_key("request")
-            && !eo.contains_key("response")
+        if eo.at_key("resource").is_none()
+            && eo.at_key("request").is_none()
+            && eo.at_key("response").is_none()
         {
             w.issue(
                 Severity::Error,
@@ -216,7 +218,7 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
                 "an entry must have a resource unless it is a request or response (bdl-5)",
             );
         }
-        if let Some(u) = eo.get("fullUrl").and_then(Value::as_str) {
+        if let Some(u) = eo.at_key("fullUrl").and_then(Value::as_str) {
             // bdl-8: fullUrl.contains('/_history/').not()
             if u.contains("/_history/") {
                 w.issue(
@@ -228,9 +230,9 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
             }
             // bdl-7: entry.where(fullUrl).select(fullUrl+resource.meta.versionId).isDistinct()
             let version = eo
-                .get("resource")
-                .and_then(|r| r.get("meta"))
-                .and_then(|m| m.get("versionId"))
+                .at_key("resource")
+                .and_then(|r| r.at_key("meta"))
+                .and_then(|m| m.at_key("versionId"))
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let key: &str = if version.is_empty() { u } else { "" };
@@ -252,7 +254,7 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
         "Identifier" => super::identifiers::check(w, o, loc),
         "Extension"
             // ext-1: extension.exists() != value.exists()
-            if o.contains_key("extension") == has_value_x(o) => {
+            if o.at_key("extension").is_some() == has_value_x(o) => {
                 w.issue(
                     Severity::Error,
                     "ext-1",
@@ -263,8 +265,8 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
         "Period" => {
             // per-1: start.empty() or end.empty() or (start <= end)
             if let (Some(s), Some(e)) = (
-                o.get("start").and_then(Value::as_str),
-                o.get("end").and_then(Value::as_str),
+                o.at_key("start").and_then(Value::as_str),
+                o.at_key("end").and_then(Value::as_str),
             ) {
                 {
                     if after(s, e) {
@@ -343,7 +345,7 @@ pub(crate) fn element(w: &mut Walker<'_>, owner: &str, o: &Map<String, Value>, l
         }
         "Reference" => {
             // ref-1: reference.startsWith('#').not() or (reference.substring(1) in %resource.contained.id)
-            if let Some(r) = o.get("reference").and_then(Value::as_str) {
+            if let Some(r) = o.at_key("reference").and_then(Value::as_str) {
                 if let Some(id) = r.strip_prefix('#') {
                     let ok = w.contained_ids().is_some_and(|ids| ids.contains(id));
                     if !ok {

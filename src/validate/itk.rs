@@ -4,7 +4,7 @@
 //! input the typed model could not represent. Locations are FHIRPath with
 //! 0-based indexes; messages never quote instance values.
 
-use std::collections::{HashMap, HashSet};
+use crate::fhir::defs::{FastMap as HashMap, FastSet as HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -89,8 +89,17 @@ impl Out {
 
 // ---------------------------------------------------------------- JSON helpers
 
+/// A member of an object by key. FHIR objects are small: a scan is
+/// cheaper than hashing the key (serde_json's map uses SipHash).
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.as_str() == key)
+        .map(|(_, x)| x)
+}
+
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
+    get(v, key).and_then(Value::as_str)
 }
 
 fn non_empty(v: &Value, key: &str) -> bool {
@@ -98,14 +107,14 @@ fn non_empty(v: &Value, key: &str) -> bool {
 }
 
 fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
+    get(v, key)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
 }
 
 fn present(v: &Value, key: &str) -> bool {
-    v.get(key).is_some_and(|x| !x.is_null())
+    get(v, key).is_some_and(|x| !x.is_null())
 }
 
 fn resource_type(v: &Value) -> Option<&str> {
@@ -113,7 +122,7 @@ fn resource_type(v: &Value) -> Option<&str> {
 }
 
 fn profiles(v: &Value) -> impl Iterator<Item = &str> {
-    v.get("meta")
+    get(v, "meta")
         .map(|m| arr(m, "profile"))
         .unwrap_or(&[])
         .iter()
@@ -164,7 +173,7 @@ struct BundleIndex<'a> {
 impl<'a> BundleIndex<'a> {
     fn new(bundle: &'a Value, loc: &str) -> Self {
         let mut entries = Vec::new();
-        let mut by_url = HashMap::new();
+        let mut by_url = HashMap::default();
         for (i, e) in arr(bundle, "entry").iter().enumerate() {
             let full_url = s(e, "fullUrl");
             if let Some(u) = full_url {
@@ -173,7 +182,7 @@ impl<'a> BundleIndex<'a> {
             entries.push(Entry {
                 loc: format!("{loc}.entry[{i}]"),
                 full_url,
-                resource: e.get("resource").filter(|r| r.is_object()),
+                resource: get(e, "resource").filter(|r| r.is_object()),
             });
         }
         BundleIndex { entries, by_url }
@@ -365,7 +374,7 @@ fn check_message_bundle(b: &Value, out: &mut Out) {
             format!("meta.profile must contain {MESSAGE_BUNDLE_PROFILE}"),
         );
     }
-    match b.get("identifier") {
+    match get(b, "identifier") {
         Some(id) if id.is_object() => {
             if !non_empty(id, "value") {
                 out.error(
@@ -390,7 +399,7 @@ fn check_message_bundle(b: &Value, out: &mut Out) {
         );
     }
     for (i, e) in entries.iter().enumerate() {
-        if !e.get("resource").is_some_and(Value::is_object) {
+        if !get(e, "resource").is_some_and(Value::is_object) {
             out.error(
                 r::MESSAGE_BUNDLE,
                 &format!("Bundle.entry[{i}]"),
@@ -425,7 +434,7 @@ fn check_bundle_prohibited(b: &Value, loc: &str, out: &mut Out) {
 
 /// fullUrl = urn:uuid:<id>, id a lower-case UUID, fullUrls unique (bdl-7).
 fn check_fullurls(index: &BundleIndex, out: &mut Out) {
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::default();
     for e in &index.entries {
         let id = e.resource.and_then(|r| s(r, "id"));
         if id.is_none() {
@@ -502,7 +511,11 @@ fn check_references(
             Value::Object(m) => {
                 // The MessageDefinition handling key holds a canonical URL.
                 let is_definition_key = skip_definition
-                    && m.get("url").and_then(Value::as_str) == Some(KEY_MESSAGE_DEFINITION);
+                    && m.iter()
+                        .find(|(k, _)| k.as_str() == "url")
+                        .map(|(_, x)| x)
+                        .and_then(Value::as_str)
+                        == Some(KEY_MESSAGE_DEFINITION);
                 for (k, child) in m {
                     if !matches!(child, Value::Object(_) | Value::Array(_)) && k != "reference" {
                         continue;
@@ -604,7 +617,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
         ),
         _ => {}
     }
-    match mh.get("source") {
+    match get(mh, "source") {
         Some(src) if src.is_object() => {
             if !non_empty(src, "endpoint") {
                 out.error(
@@ -876,7 +889,7 @@ fn check_handling_key(
 /// Returns the event code if present.
 fn check_event(mh: &Value, loc: &str, out: &mut Out) -> Option<String> {
     let eloc = format!("{loc}.event");
-    let Some(ev) = mh.get("event").filter(|e| e.is_object()) else {
+    let Some(ev) = get(mh, "event").filter(|e| e.is_object()) else {
         out.error(
             r::EVENT_CODING,
             &parent_of(&eloc),
@@ -1034,7 +1047,7 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
             format!("meta.profile must contain {DOCUMENT_BUNDLE_PROFILE}"),
         );
     }
-    match doc.get("identifier").filter(|i| i.is_object()) {
+    match get(doc, "identifier").filter(|i| i.is_object()) {
         None => out.error(
             r::DOCUMENT_BUNDLE,
             &parent_of(&format!("{loc}.identifier")),
@@ -1111,7 +1124,7 @@ fn check_agreement(
         .and_then(|(_, u)| sections::by_message_definition(u));
     // The location of the Composition's ToC profile: its index in
     // meta.profile, or the parent when there is none to point at.
-    let profiles = comp.get("meta").map(|m| arr(m, "profile")).unwrap_or(&[]);
+    let profiles = get(comp, "meta").map(|m| arr(m, "profile")).unwrap_or(&[]);
     let ploc = match profiles.iter().position(|p| {
         p.as_str()
             .and_then(sections::by_composition_profile)
@@ -1119,7 +1132,7 @@ fn check_agreement(
     }) {
         Some(i) => format!("{cloc}.meta.profile[{i}]"),
         None if !profiles.is_empty() => format!("{cloc}.meta.profile[0]"),
-        None if comp.get("meta").is_some() => format!("{cloc}.meta"),
+        None if get(comp, "meta").is_some() => format!("{cloc}.meta"),
         None => cloc.to_string(),
     };
 
@@ -1176,7 +1189,7 @@ fn check_composition(
     check_care_setting(comp, cloc, out);
 
     // identifier
-    match comp.get("identifier").filter(|i| i.is_object()) {
+    match get(comp, "identifier").filter(|i| i.is_object()) {
         None => out.error(
             r::COMPOSITION_FIELDS,
             &parent_of(&format!("{cloc}.identifier")),
@@ -1204,7 +1217,7 @@ fn check_composition(
         }
     }
     // type: one coding with system/code/display
-    match comp.get("type").filter(|t| t.is_object()) {
+    match get(comp, "type").filter(|t| t.is_object()) {
         None => out.error(
             r::COMPOSITION_FIELDS,
             &parent_of(&format!("{cloc}.type")),
@@ -1242,7 +1255,7 @@ fn check_composition(
         }
     }
     // subject → Patient
-    match comp.get("subject").and_then(|x| s(x, "reference")) {
+    match get(comp, "subject").and_then(|x| s(x, "reference")) {
         None => out.error(
             r::COMPOSITION_FIELDS,
             &parent_of(&format!("{cloc}.subject")),
@@ -1352,7 +1365,7 @@ fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {
     }
     let (i, ext) = exts[0];
     let vloc = format!("{cloc}.extension[{i}].valueCodeableConcept");
-    let Some(cc) = ext.get("valueCodeableConcept").filter(|v| v.is_object()) else {
+    let Some(cc) = get(ext, "valueCodeableConcept").filter(|v| v.is_object()) else {
         out.error(
             r::CARE_SETTING,
             &parent_of(&vloc),
@@ -1401,7 +1414,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             "Composition must have at least one section",
         );
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::default();
     for (i, sec) in secs.iter().enumerate() {
         let sloc = format!("{cloc}.section[{i}]");
         let code = check_section_code(sec, &sloc, out);
@@ -1515,7 +1528,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
 
 /// code with exactly one coding with system SNOMED and a code; returns the code.
 fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&'a str> {
-    let Some(code) = sec.get("code").filter(|c| c.is_object()) else {
+    let Some(code) = get(sec, "code").filter(|c| c.is_object()) else {
         out.error(
             r::SECTION_CODE,
             &parent_of(&format!("{sloc}.code")),
@@ -1570,7 +1583,7 @@ fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&
 
 fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
     let tloc = format!("{sloc}.text");
-    let Some(text) = sec.get("text").filter(|t| t.is_object()) else {
+    let Some(text) = get(sec, "text").filter(|t| t.is_object()) else {
         out.error(
             r::SECTION_TEXT,
             &parent_of(&tloc),
@@ -1627,7 +1640,7 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
         }
         for (j, sub) in arr(ext, "extension").iter().enumerate() {
             if s(sub, "url") == Some(KEY_BUS_ACK)
-                && sub.get("valueBoolean") == Some(&Value::Bool(true))
+                && get(sub, "valueBoolean") == Some(&Value::Bool(true))
             {
                 out.error(
                     r::RESPONSE,
@@ -1637,7 +1650,7 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
             }
         }
     }
-    let Some(resp) = mh.get("response") else {
+    let Some(resp) = get(mh, "response") else {
         out.error(
             r::RESPONSE,
             &loc,
@@ -1654,7 +1667,7 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
         );
     }
     let code = s(resp, "code");
-    let Some(details) = resp.get("details").and_then(|d| s(d, "reference")) else {
+    let Some(details) = get(resp, "details").and_then(|d| s(d, "reference")) else {
         out.error(
             r::RESPONSE,
             &format!("{rloc}.details"),

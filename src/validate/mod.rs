@@ -106,6 +106,7 @@ mod invariants;
 mod itk;
 mod loc;
 pub mod profiles;
+pub(crate) mod scan;
 pub mod sections;
 
 use std::fmt;

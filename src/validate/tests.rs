@@ -893,12 +893,7 @@ fn mandatory_sections() {
     // Missing allergies: error.
     let mut m = valid_message();
     comp(&mut m)["section"].as_array_mut().unwrap().remove(1);
-    let issues = expect(
-        &m,
-        r::MANDATORY_SECTION,
-        Severity::Error,
-        &COMP_LOC.to_string(),
-    );
+    let issues = expect(&m, r::MANDATORY_SECTION, Severity::Error, COMP_LOC);
     assert!(issues
         .iter()
         .any(|i| i.rule == r::MANDATORY_SECTION && i.message.contains("886921000000105")));
@@ -923,12 +918,7 @@ fn mandatory_sections() {
     // No sections at all.
     let mut m = valid_message();
     comp(&mut m)["section"] = json!([]);
-    expect(
-        &m,
-        r::MANDATORY_SECTION,
-        Severity::Error,
-        &COMP_LOC.to_string(),
-    );
+    expect(&m, r::MANDATORY_SECTION, Severity::Error, COMP_LOC);
 }
 
 #[test]
