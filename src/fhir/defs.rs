@@ -89,10 +89,23 @@ struct TypeInfo {
     regex: Option<&'static str>,
 }
 
+/// The elements of one type or backbone element.
 #[derive(Debug, Default)]
-struct Owner {
+pub struct Owner {
     elems: Vec<Elem>,
     by_name: FastMap<&'static str, u16>,
+}
+
+impl Owner {
+    /// One element by JSON property name.
+    pub fn get(&self, name: &str) -> Option<&Elem> {
+        self.by_name.get(name).map(|&i| &self.elems[i as usize])
+    }
+
+    /// All elements in FHIR serialisation order.
+    pub fn elems(&self) -> &[Elem] {
+        &self.elems
+    }
 }
 
 /// The parsed element table. Obtain it with [`defs()`].
@@ -239,6 +252,12 @@ impl Defs {
     /// `Age` -> `Quantity`, `code` -> `string`).
     pub fn base_of(&self, name: &str) -> Option<&'static str> {
         self.types.get(name).and_then(|t| t.base)
+    }
+
+    /// The element table of an owner (type name or backbone path), to look
+    /// up several of its elements with one hash of the owner.
+    pub fn owner(&self, owner: &str) -> Option<&Owner> {
+        self.owners.get(owner)
     }
 
     /// Look up one element by JSON property name. `owner` is a type name or a

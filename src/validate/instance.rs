@@ -231,7 +231,7 @@ fn collect_into<'v>(
         }
         None => {
             // A scan beats hashing the key for the small objects of FHIR.
-            if let Some((k, _)) = obj.iter().find(|(k, _)| k.as_str() == name) {
+            if let Some((k, _)) = obj.iter().find(|(k, _)| super::scan::same(k, name)) {
                 push_items(obj, k, underscores, out);
             }
         }
@@ -444,6 +444,7 @@ impl<'a> Walker<'a> {
             return;
         }
         let underscores = obj.keys().any(|k| k.starts_with('_'));
+        let table = d.owner(owner);
         for (key, value) in obj {
             if key == "resourceType" && d.is_resource(owner) {
                 continue;
@@ -455,7 +456,7 @@ impl<'a> Walker<'a> {
                 Some(b) => (b, true),
                 None => (key.as_str(), false),
             };
-            let Some(elem) = d.element(owner, name) else {
+            let Some(elem) = table.and_then(|t| t.get(name)) else {
                 self.issue(
                     Severity::Error,
                     UNKNOWN_ELEMENT,
@@ -526,7 +527,7 @@ impl<'a> Walker<'a> {
             }
         }
         // Required elements (reported at the parent).
-        for elem in d.elements(owner) {
+        for elem in table.map(|t| t.elems()).unwrap_or(&[]) {
             if elem.min == 0 {
                 continue;
             }
@@ -729,8 +730,10 @@ impl<'a> Walker<'a> {
                     return bad_kind(self, "number");
                 };
                 let text = n.to_string();
-                if let Some(re) = primitive_regex(ty) {
-                    if !re.is_match(&text) {
+                let ok = super::formats::check(ty, &text)
+                    .or_else(|| primitive_regex(ty).map(|re| re.is_match(&text)));
+                {
+                    if ok == Some(false) {
                         self.issue(
                             Severity::Error,
                             PRIMITIVE_FORMAT,
@@ -768,8 +771,10 @@ impl<'a> Walker<'a> {
             );
             return;
         }
-        if let Some(re) = primitive_regex(ty) {
-            if !re.is_match(s) {
+        let ok =
+            super::formats::check(ty, s).or_else(|| primitive_regex(ty).map(|re| re.is_match(s)));
+        {
+            if ok == Some(false) {
                 self.issue(
                     Severity::Error,
                     PRIMITIVE_FORMAT,
@@ -902,6 +907,27 @@ impl<'a> Walker<'a> {
     ) {
         let underscores = obj.keys().any(|k| k.starts_with('_'));
         for child in &node.c {
+            // Most profile elements are absent from most instances: rule
+            // them out on length and first byte (choices: a key at least as
+            // long as the stem) before reading the name.
+            let (len, first) = child.key;
+            let choice = child.n.ends_with("[x]");
+            let maybe = obj.keys().any(|k| {
+                let k = k.strip_prefix('_').unwrap_or(k);
+                let kb = k.as_bytes();
+                kb.first() == Some(&first)
+                    && if choice {
+                        kb.len() > len as usize
+                    } else {
+                        kb.len() == len as usize
+                    }
+            });
+            if !maybe {
+                if child.needed {
+                    self.node(child, &[], loc, url);
+                }
+                continue;
+            }
             let mut items = self.item_pool.pop().unwrap_or_default();
             collect_into(obj, &child.n, underscores, &mut items);
             self.node(child, &items, loc, url);
@@ -913,7 +939,7 @@ impl<'a> Walker<'a> {
     fn node(&mut self, node: &'static Node, items: &[Item<'a>], parent: &Loc<'_>, url: &str) {
         let short = Short(url);
         let name = &node.n;
-        if node.max == "0" {
+        if node.maxn == 0 {
             for it in items {
                 self.issue(
                     Severity::Error,

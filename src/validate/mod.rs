@@ -100,6 +100,7 @@
 //! | `bdl-1` … `txt-2` | error | the core invariants in [`INVARIANT_KEYS`], by key |
 
 pub mod files;
+mod formats;
 mod identifiers;
 mod instance;
 mod invariants;

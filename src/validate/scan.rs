@@ -14,8 +14,15 @@ pub(crate) trait Scan {
 impl Scan for Map<String, Value> {
     #[inline]
     fn at_key(&self, key: &str) -> Option<&Value> {
-        self.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        self.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v)
     }
+}
+
+/// String equality with cheap length and first-byte tests before the
+/// byte comparison (most keys differ in one of them).
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 impl Scan for Value {

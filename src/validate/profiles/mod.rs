@@ -109,12 +109,21 @@ pub struct Node {
     /// requires (computed once at load; `None` when the slice fixes none).
     #[serde(skip)]
     pub dv: Vec<Option<Value>>,
+    /// `max` as a number (`u32::MAX` for `*`), computed at load.
+    #[serde(skip)]
+    pub maxn: u32,
+    /// Whether an absent element still matters: min > 0 here or in a slice.
+    #[serde(skip)]
+    pub needed: bool,
+    /// Length and first byte of `n`, to skip most keys without reading `n`.
+    #[serde(skip)]
+    pub key: (u16, u8),
 }
 
 impl Node {
     /// Maximum as a number (`None` = unbounded).
     pub fn max_n(&self) -> Option<usize> {
-        self.max.parse().ok()
+        (self.maxn != u32::MAX).then_some(self.maxn as usize)
     }
 
     /// A child by name.
@@ -190,6 +199,13 @@ pub struct Profiles {
 
 /// Precompute every slice's discriminator values.
 fn prepare(node: &mut Node) {
+    node.maxn = node.max.parse().unwrap_or(u32::MAX);
+    node.needed = node.min > 0 || node.ss.iter().any(|s| s.min > 0);
+    let stem = node.n.trim_end_matches("[x]");
+    node.key = (
+        stem.len() as u16,
+        stem.as_bytes().first().copied().unwrap_or(0),
+    );
     if let Some(sl) = &node.sl {
         let discs = sl.d.clone();
         for slice in &mut node.ss {

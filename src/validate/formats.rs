@@ -1,0 +1,233 @@
+//! Lexical forms of the common FHIR primitives, checked by hand.
+//!
+//! # Why
+//!
+//! Every primitive of every resource is checked; with the regex crate the
+//! date/time and code patterns were the largest single cost of validation.
+//! These functions accept exactly the strings the STU3 regexes (in the
+//! embedded element table) accept — a property test compares them — and the
+//! rarer types (oid, uuid, time) still go through the regexes.
+
+/// `Some(valid)` for the types handled here, `None` for the others.
+pub(crate) fn check(ty: &str, s: &str) -> Option<bool> {
+    let b = s.as_bytes();
+    Some(match ty {
+        "date" => date_time(b, DateTimeKind::Date),
+        "dateTime" => date_time(b, DateTimeKind::DateTime),
+        "instant" => date_time(b, DateTimeKind::Instant),
+        "id" => {
+            !b.is_empty()
+                && b.len() <= 64
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
+        }
+        "code" => code(s),
+        "uri" => !s.chars().any(char::is_whitespace),
+        "decimal" => decimal(b),
+        "integer" => integer(b),
+        "positiveInt" => matches!(b.first(), Some(b'1'..=b'9')) && b.iter().all(u8::is_ascii_digit),
+        "unsignedInt" => unsigned(b),
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum DateTimeKind {
+    Date,
+    DateTime,
+    Instant,
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> bool {
+    b.len() >= at + n && b[at..at + n].iter().all(u8::is_ascii_digit)
+}
+
+fn two(b: &[u8], at: usize) -> Option<u32> {
+    digits(b, at, 2).then(|| u32::from(b[at] - b'0') * 10 + u32::from(b[at + 1] - b'0'))
+}
+
+fn date_time(b: &[u8], kind: DateTimeKind) -> bool {
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    if !digits(b, i, 4) {
+        return false;
+    }
+    i += 4;
+    if i == b.len() {
+        return kind != DateTimeKind::Instant;
+    }
+    // -MM (01-12)
+    if b[i] != b'-' || !two(b, i + 1).is_some_and(|m| (1..=12).contains(&m)) {
+        return false;
+    }
+    i += 3;
+    if i == b.len() {
+        return kind != DateTimeKind::Instant;
+    }
+    // -DD: 00-31 as the STU3 date/dateTime pattern has it; 01-31 for instant
+    let min_day = u32::from(kind == DateTimeKind::Instant);
+    if b[i] != b'-' || !two(b, i + 1).is_some_and(|d| (min_day..=31).contains(&d)) {
+        return false;
+    }
+    i += 3;
+    if i == b.len() {
+        return kind != DateTimeKind::Instant;
+    }
+    if kind == DateTimeKind::Date {
+        return false;
+    }
+    // Thh:mm:ss
+    if b[i] != b'T'
+        || !two(b, i + 1).is_some_and(|h| h <= 23)
+        || b.get(i + 3) != Some(&b':')
+        || !two(b, i + 4).is_some_and(|m| m <= 59)
+        || b.get(i + 6) != Some(&b':')
+        || !two(b, i + 7).is_some_and(|s| s <= 59)
+    {
+        return false;
+    }
+    i += 9;
+    // .fraction
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    // Z | (+|-)hh:mm with hh 00-13, or 14:00
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            if b.len() != i + 6 || b[i + 3] != b':' {
+                return false;
+            }
+            match (two(b, i + 1), two(b, i + 4)) {
+                (Some(h), Some(m)) => (h <= 13 && m <= 59) || (h == 14 && m == 0),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// `[^\s]+([\s]?[^\s]+)*`: no leading, trailing or doubled whitespace.
+fn code(s: &str) -> bool {
+    let mut prev_ws = true; // so a leading space fails
+    let mut any = false;
+    for c in s.chars() {
+        let ws = c.is_whitespace();
+        if ws && prev_ws {
+            return false;
+        }
+        prev_ws = ws;
+        any = true;
+    }
+    any && !prev_ws
+}
+
+fn unsigned(b: &[u8]) -> bool {
+    match b {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+fn integer(b: &[u8]) -> bool {
+    unsigned(b.strip_prefix(b"-").unwrap_or(b))
+}
+
+fn decimal(b: &[u8]) -> bool {
+    let b = b.strip_prefix(b"-").unwrap_or(b);
+    match b.iter().position(|&c| c == b'.') {
+        None => unsigned(b),
+        Some(p) => {
+            unsigned(&b[..p]) && p + 1 < b.len() && b[p + 1..].iter().all(u8::is_ascii_digit)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::fhir::defs::defs;
+    use proptest::prelude::*;
+    use regex::Regex;
+
+    fn reference(ty: &str) -> Regex {
+        let re = match ty {
+            "instant" => r"-?[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))".to_string(),
+            "uri" => r"\S*".to_string(),
+            t => defs().primitive_regex(t).unwrap_or_else(|| panic!("{t}")).to_string(),
+        };
+        Regex::new(&format!("^(?:{re})$")).unwrap()
+    }
+
+    const TYPES: &[&str] = &[
+        "date",
+        "dateTime",
+        "id",
+        "code",
+        "uri",
+        "decimal",
+        "integer",
+        "positiveInt",
+        "unsignedInt",
+    ];
+
+    #[test]
+    fn examples() {
+        for (ty, s, ok) in [
+            ("date", "2020", true),
+            ("date", "2020-02", true),
+            ("date", "2020-02-30", true),
+            ("date", "2020-13", false),
+            ("date", "01/01/1970", false),
+            ("date", "2020-01-01T10:00:00Z", false),
+            ("dateTime", "2020-01-01T10:00:00Z", true),
+            ("dateTime", "2020-01-01T10:00:00.123+01:00", true),
+            ("dateTime", "2020-01-01T10:00:00", false),
+            ("dateTime", "2020-01-01T10:00Z", false),
+            ("dateTime", "2020-01-01T24:00:00Z", false),
+            ("dateTime", "2020-01-01T10:00:00+14:00", true),
+            ("dateTime", "2020-01-01T10:00:00+14:01", false),
+            ("instant", "2020-01-01", false),
+            ("instant", "2020-01-01T10:00:00Z", true),
+            ("instant", "2020-01-00T10:00:00Z", false),
+            ("id", "a-b.C9", true),
+            ("id", "bad id!", false),
+            ("code", "a b", true),
+            ("code", " a", false),
+            ("code", "a  b", false),
+            ("decimal", "1.50", true),
+            ("decimal", "4E1", false),
+            ("decimal", "01", false),
+            ("integer", "-0", true),
+            ("positiveInt", "0", false),
+        ] {
+            assert_eq!(check(ty, s), Some(ok), "{ty} {s:?}");
+            assert_eq!(reference(ty).is_match(s), ok, "reference {ty} {s:?}");
+        }
+        assert_eq!(check("oid", "urn:oid:1.2"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_stu3_patterns(
+            t in 0usize..9,
+            s in r"-?[0-9]{0,5}(-[0-9]{1,3}(-[0-9]{1,3}(T[0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}(\.[0-9]{0,3})?(Z|[+-][0-9]{1,3}:[0-9]{1,3})?)?)?)?"
+        ) {
+            let ty = TYPES[t];
+            prop_assert_eq!(check(ty, &s), Some(reference(ty).is_match(&s)), "{} {:?}", ty, s);
+        }
+
+        #[test]
+        fn agrees_on_arbitrary_text(t in 0usize..9, s in r"\PC{0,12}|[ a-zA-Z0-9.\-]{0,10}") {
+            let ty = TYPES[t];
+            prop_assert_eq!(check(ty, &s), Some(reference(ty).is_match(&s)), "{} {:?}", ty, s);
+        }
+    }
+}
