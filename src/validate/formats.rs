@@ -77,11 +77,11 @@ fn date_time(b: &[u8], kind: DateTimeKind) -> bool {
     }
     // Thh:mm:ss
     if b[i] != b'T'
-        || !two(b, i + 1).is_some_and(|h| h <= 23)
+        || two(b, i + 1).is_none_or(|h| h > 23)
         || b.get(i + 3) != Some(&b':')
-        || !two(b, i + 4).is_some_and(|m| m <= 59)
+        || two(b, i + 4).is_none_or(|m| m > 59)
         || b.get(i + 6) != Some(&b':')
-        || !two(b, i + 7).is_some_and(|s| s <= 59)
+        || two(b, i + 7).is_none_or(|s| s > 59)
     {
         return false;
     }
