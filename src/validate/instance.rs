@@ -798,6 +798,13 @@ impl<'a> Walker<'a> {
                 loc,
                 format!("narrative XHTML (txt-1/txt-2): {p}"),
             );
+        } else if let Some(p) = xml_strictness(s) {
+            self.issue(
+                Severity::Error,
+                XHTML,
+                loc,
+                format!("narrative XHTML is not well-formed XML: {p}"),
+            );
         }
     }
 
@@ -1276,6 +1283,56 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// Two XML 1.0 well-formedness rules the narrative checker (which keeps
+/// quick-xml's leniency) does not apply: no raw `<` in an attribute value,
+/// no `]]>` in character data. One pass over the bytes; comments, CDATA
+/// sections and processing instructions are skipped.
+fn xml_strictness(div: &str) -> Option<&'static str> {
+    let b = div.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' if b[i..].starts_with(b"<!--") => {
+                i = find(b, i + 4, b"-->")? + 3;
+            }
+            b'<' if b[i..].starts_with(b"<![CDATA[") => {
+                i = find(b, i + 9, b"]]>")? + 3;
+            }
+            b'<' if b.get(i + 1).is_some_and(|&c| c == b'?' || c == b'!') => {
+                i = find(b, i + 2, b">")? + 1;
+            }
+            b'<' => {
+                // A tag: quoted values may not hold '<'.
+                i += 1;
+                while i < b.len() && b[i] != b'>' {
+                    if b[i] == b'"' || b[i] == b'\'' {
+                        let q = b[i];
+                        i += 1;
+                        while i < b.len() && b[i] != q {
+                            if b[i] == b'<' {
+                                return Some("'<' in an attribute value");
+                            }
+                            i += 1;
+                        }
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b']' if b[i..].starts_with(b"]]>") => return Some("']]>' in text"),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn find(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
+    b.get(from..)?
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .map(|p| p + from)
+}
+
 /// The last segment of a profile URL, computed only when displayed.
 #[derive(Clone, Copy)]
 struct Short<'u>(&'u str);
@@ -1525,6 +1582,24 @@ mod tests {
         assert_eq!(
             rules_at(&c),
             vec![("error".into(), CARDINALITY, "Composition".into())]
+        );
+    }
+
+    #[test]
+    fn narrative_well_formedness_beyond_the_checker() {
+        let div =
+            |inner: &str| format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div>");
+        assert_eq!(xml_strictness(&div("<p title=\"a&lt;b\">x</p>")), None);
+        assert_eq!(xml_strictness(&div("<!-- a<b ]]> --><p>x</p>")), None);
+        assert_eq!(xml_strictness(&div("<p><![CDATA[a<b]]></p>")), None);
+        assert!(xml_strictness(&div("<p title=\"a<b\">x</p>")).is_some());
+        assert!(xml_strictness(&div("<p title='a<b'>x</p>")).is_some());
+        assert!(xml_strictness(&div("<p>a ]]> b</p>")).is_some());
+        let p = json!({"resourceType": "Basic", "code": {"text": "x"},
+            "text": {"status": "generated", "div": div("<p>a ]]> b</p>")}});
+        assert_eq!(
+            rules_at(&p),
+            vec![("error".into(), XHTML, "Basic.text.div".into())]
         );
     }
 
