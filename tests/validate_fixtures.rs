@@ -157,3 +157,33 @@ fn clean_folder_holds_exactly_the_four_fixtures() {
     expected.sort();
     assert_eq!(found, expected);
 }
+
+#[test]
+fn convert_validation_is_the_full_one_without_information() {
+    for name in ["edis", "mh", "ecd", "opl"] {
+        let path = format!(
+            "{}/testdata/validate/clean/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut bundle: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        // One error, one warning and some information in the same bundle.
+        bundle["entry"][3]["resource"]["entry"][0]["resource"]["section"][0]["title"] =
+            serde_json::Value::from("Wrong");
+        bundle["entry"][0]["resource"]["source"]["endpoint"] = serde_json::Value::from("x");
+        let full: Vec<String> = itkbridge::validate::validate_full(&bundle)
+            .into_iter()
+            .filter(|i| i.severity != Severity::Information)
+            .map(|i| i.to_string())
+            .collect();
+        let convert: Vec<String> = itkbridge::validate::validate_for_convert(&bundle)
+            .into_iter()
+            .map(|i| i.to_string())
+            .collect();
+        assert!(!full.is_empty());
+        assert_eq!(full, convert, "{name}");
+        assert!(itkbridge::validate::validate_full(&bundle)
+            .iter()
+            .any(|i| i.severity == Severity::Information));
+    }
+}

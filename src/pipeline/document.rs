@@ -258,7 +258,7 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
     }
     r.coverage = Some(out.coverage.clone());
     let t = Instant::now();
-    let found = validate::validate_full(&out.bundle);
+    let found = validate::validate_for_convert(&out.bundle);
     r.times.add(Stage::Validate, t.elapsed().as_nanos() as u64);
     let mut blocking = false;
     for i in &found {

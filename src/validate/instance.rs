@@ -107,6 +107,9 @@ pub(crate) struct Walker<'a> {
     deferred: Vec<(Target<'a>, String)>,
     /// Reusable item buffers (one per nesting level in use).
     item_pool: Vec<Vec<Item<'a>>>,
+    /// Whether information issues are wanted (the converter drops them, so
+    /// it does not pay for formatting them).
+    info: bool,
 }
 
 fn anchored(re: &str) -> Option<Regex> {
@@ -324,6 +327,7 @@ impl<'a> Walker<'a> {
             checked: FastSet::default(),
             deferred: Vec::new(),
             item_pool: Vec::new(),
+            info: true,
         }
     }
 
@@ -408,6 +412,7 @@ impl<'a> Walker<'a> {
                         format!("declared profile {url} constrains {}, not {rt}", p.ty),
                     ),
                     Some(p) => self.profile(p, url, res, loc),
+                    None if !self.info => {}
                     None => self.issue(
                         Severity::Information,
                         PROFILE_UNKNOWN,
@@ -862,7 +867,7 @@ impl<'a> Walker<'a> {
             return;
         }
         if unknown {
-            {
+            if self.info {
                 self.issue(
                     Severity::Information,
                     BINDING_NOT_CHECKED,
@@ -879,6 +884,7 @@ impl<'a> Walker<'a> {
         let sev = match strength {
             Strength::Required => Severity::Error,
             Strength::Extensible => Severity::Warning,
+            Strength::Preferred if !self.info => return,
             Strength::Preferred => Severity::Information,
         };
         self.issue(
@@ -1511,7 +1517,13 @@ fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &Loc<'_>) -> FastMap<Strin
 /// Validate one resource (any type, typically a message or document
 /// Bundle) against core STU3 and its declared profiles.
 pub fn validate_instance(v: &Value) -> Vec<Issue> {
+    instance_issues(v, true)
+}
+
+/// [`validate_instance`], optionally without information issues.
+pub(crate) fn instance_issues(v: &Value, info: bool) -> Vec<Issue> {
     let mut w = Walker::new();
+    w.info = info;
     let loc = v
         .at_key("resourceType")
         .and_then(Value::as_str)

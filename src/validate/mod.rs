@@ -466,11 +466,21 @@ fn dedup(issues: &mut Vec<Issue>) {
 /// checks, then core STU3 and every declared profile. Duplicate findings
 /// (same rule and location) are reported once.
 pub fn validate_full(bundle: &serde_json::Value) -> Vec<Issue> {
+    full(bundle, true)
+}
+
+/// [`validate_full`] without information issues: what `convert` runs (its
+/// ledger keeps warnings and errors only).
+pub fn validate_for_convert(bundle: &serde_json::Value) -> Vec<Issue> {
+    full(bundle, false)
+}
+
+fn full(bundle: &serde_json::Value, info: bool) -> Vec<Issue> {
     let mut issues = itk::check_message(bundle);
     if issues.iter().any(|i| i.severity == Severity::Fatal) {
         return issues;
     }
-    issues.extend(instance::validate_instance(bundle));
+    issues.extend(instance::instance_issues(bundle, info));
     dedup(&mut issues);
     issues
 }
