@@ -20,6 +20,10 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
+// The binary's allocator (src/main.rs), so figures match `itkbridge convert`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use itkbridge::mapping::{self, embedded, MapSet};
 use itkbridge::pipeline::{convert_bytes, Outcome};
 use itkbridge::xml;

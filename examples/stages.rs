@@ -10,6 +10,10 @@ use itkbridge::mapping::{self, embedded};
 use itkbridge::pipeline::convert_bytes;
 use itkbridge::xml;
 
+// The binary's allocator (src/main.rs), so figures match `itkbridge convert`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn best<F: FnMut()>(rounds: usize, mut f: F) -> f64 {
     let mut best = f64::MAX;
     for _ in 0..rounds {

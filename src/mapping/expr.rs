@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::path::{self, item_text, Item, Namespaces, Path};
 use super::syntax::{CompileError, Cursor, Loc};
 use crate::convert::table::Table;
+use crate::fhir::defs::FastMap;
 use crate::xml::{Document, NodeId};
 
 /// The built-in functions.
@@ -294,9 +295,9 @@ pub struct Env<'e, 'd> {
     /// Tables by name.
     pub tables: &'e HashMap<String, Table>,
     /// Created resources: key → ids in creation order.
-    pub ids: &'e HashMap<String, Vec<String>>,
+    pub ids: &'e FastMap<String, Vec<String>>,
     /// Context element of each created resource (parallel to `ids`).
-    pub ctx_ids: &'e HashMap<String, Vec<NodeId>>,
+    pub ctx_ids: &'e FastMap<String, Vec<NodeId>>,
     /// Findings raised so far.
     pub findings: &'e mut Vec<Finding>,
     /// Namespace for name-based UUIDs of this document.

@@ -348,34 +348,25 @@ impl Path {
             // The virtual document node: its only child is the root.
             match self.steps.first() {
                 Some(Step::Elem {
-                    axis: Axis::Descendant,
-                    ..
+                    axis,
+                    ns,
+                    local,
+                    preds,
                 }) => {
-                    let mut next = Vec::new();
-                    if let Some(Step::Elem {
-                        ns, local, preds, ..
-                    }) = self.steps.first()
-                    {
-                        let all: Vec<NodeId> = std::iter::once(doc.root())
-                            .filter(|&c| matches_name(doc, c, ns, local))
-                            .chain(
-                                doc.descendant_elements(doc.root())
-                                    .filter(|&c| matches_name(doc, c, ns, local)),
-                            )
-                            .collect();
-                        filter_step(doc, &all, ns, local, preds, &mut next);
+                    let test = NameTest::new(doc, ns, local);
+                    let root = doc.root();
+                    let mut cands: Vec<NodeId> = Vec::new();
+                    if test.matches(doc, root) {
+                        cands.push(root);
                     }
-                    cur = next.into_iter().map(Item::Node).collect();
-                }
-                Some(Step::Elem {
-                    ns, local, preds, ..
-                }) => {
-                    let mut next = Vec::new();
-                    let root: Vec<NodeId> = std::iter::once(doc.root())
-                        .filter(|&c| matches_name(doc, c, ns, local))
-                        .collect();
-                    filter_step(doc, &root, ns, local, preds, &mut next);
-                    cur = next.into_iter().map(Item::Node).collect();
+                    if *axis == Axis::Descendant && test.possible() {
+                        cands.extend(
+                            doc.descendant_elements(root)
+                                .filter(|&c| test.matches(doc, c)),
+                        );
+                    }
+                    apply_preds(doc, preds, &mut cands);
+                    cur.extend(cands.into_iter().map(Item::Node));
                 }
                 _ => cur.push(Item::Node(doc.root())),
             }
@@ -387,48 +378,64 @@ impl Path {
     }
 
     fn walk(&self, doc: &Document, from: usize, mut cur: Vec<Item>, out: &mut Vec<Item>) {
+        let mut next: Vec<Item> = Vec::new();
+        let mut cands: Vec<NodeId> = Vec::new();
         for step in &self.steps[from..] {
-            let mut next: Vec<Item> = Vec::new();
-            for it in &cur {
-                let Item::Node(n) = *it else { continue };
-                match step {
-                    Step::SelfNode => next.push(Item::Node(n)),
-                    Step::Parent => {
-                        if let Some(p) = doc.parent(n) {
-                            next.push(Item::Node(p))
+            next.clear();
+            match step {
+                Step::SelfNode => next.extend(cur.iter().filter(|i| matches!(i, Item::Node(_)))),
+                Step::Parent => {
+                    for it in &cur {
+                        if let Item::Node(n) = *it {
+                            if let Some(p) = doc.parent(n) {
+                                next.push(Item::Node(p))
+                            }
                         }
                     }
-                    Step::Attr { ns, local } => {
+                }
+                Step::Attr { ns, local } => {
+                    let want = doc.ns_index(ns);
+                    for it in &cur {
+                        let (Item::Node(n), Some(want)) = (*it, want) else {
+                            continue;
+                        };
                         for (i, a) in doc.attrs(n).iter().enumerate() {
-                            if a.local == local.as_str() && doc.namespaces()[a.ns as usize] == *ns {
+                            if a.ns == want && a.local == local.as_str() {
                                 next.push(Item::Attr(n, i as u32));
                             }
                         }
                     }
-                    Step::Elem {
-                        axis,
-                        ns,
-                        local,
-                        preds,
-                    } => {
-                        let cands: Vec<NodeId> = match axis {
-                            Axis::Child => doc
-                                .elements(n)
-                                .filter(|&c| matches_name(doc, c, ns, local))
-                                .collect(),
-                            Axis::Descendant => doc
-                                .descendant_elements(n)
-                                .filter(|&c| matches_name(doc, c, ns, local))
-                                .collect(),
-                        };
-                        let mut hits = Vec::new();
-                        filter_step(doc, &cands, ns, local, preds, &mut hits);
-                        next.extend(hits.into_iter().map(Item::Node));
+                }
+                Step::Elem {
+                    axis,
+                    ns,
+                    local,
+                    preds,
+                } => {
+                    let test = NameTest::new(doc, ns, local);
+                    if test.possible() {
+                        for it in &cur {
+                            let Item::Node(n) = *it else { continue };
+                            cands.clear();
+                            match axis {
+                                Axis::Child => {
+                                    cands.extend(doc.elements(n).filter(|&c| test.matches(doc, c)))
+                                }
+                                Axis::Descendant => cands.extend(
+                                    doc.descendant_elements(n).filter(|&c| test.matches(doc, c)),
+                                ),
+                            }
+                            // Positions count within each context's candidates.
+                            apply_preds(doc, preds, &mut cands);
+                            next.extend(cands.iter().map(|&c| Item::Node(c)));
+                        }
                     }
                 }
             }
-            // Keep document order and uniqueness for descendant unions.
-            if next.len() > 1
+            // Keep document order and uniqueness for descendant unions (one
+            // context cannot give the same node twice).
+            if cur.len() > 1
+                && next.len() > 1
                 && matches!(
                     step,
                     Step::Elem {
@@ -437,10 +444,10 @@ impl Path {
                     } | Step::Parent
                 )
             {
-                let mut seen = std::collections::HashSet::new();
+                let mut seen = crate::fhir::defs::FastSet::default();
                 next.retain(|i| seen.insert(*i));
             }
-            cur = next;
+            std::mem::swap(&mut cur, &mut next);
             if cur.is_empty() {
                 return;
             }
@@ -456,42 +463,48 @@ impl Path {
     }
 }
 
-#[inline]
-fn matches_name(doc: &Document, c: NodeId, ns: &Option<String>, local: &Option<String>) -> bool {
-    local.as_deref().is_none_or(|l| doc.local(c) == l)
-        && ns.as_deref().is_none_or(|u| doc.ns_uri(c) == u)
+/// An element name test resolved against one document: the namespace is
+/// compared by the document's namespace index, not by URI text.
+struct NameTest<'p> {
+    /// `None`: any namespace; `Some(None)`: a namespace the document never
+    /// declares (nothing matches); `Some(Some(i))`: that index.
+    ns: Option<Option<u16>>,
+    local: Option<&'p str>,
 }
 
-fn filter_step(
-    doc: &Document,
-    cands: &[NodeId],
-    ns: &Option<String>,
-    local: &Option<String>,
-    preds: &[Pred],
-    out: &mut Vec<NodeId>,
-) {
-    // Callers pass candidates already filtered by name; keep elements only.
-    let _ = (ns, local);
-    let mut matched: Vec<NodeId> = cands
-        .iter()
-        .copied()
-        .filter(|&c| doc.node(c).kind == NodeKind::Element)
-        .collect();
-    if preds.is_empty() {
-        out.extend(matched);
-        return;
+impl<'p> NameTest<'p> {
+    fn new(doc: &Document, ns: &Option<String>, local: &'p Option<String>) -> Self {
+        NameTest {
+            ns: ns.as_deref().map(|u| doc.ns_index(u)),
+            local: local.as_deref(),
+        }
     }
+
+    /// False when no element of the document can match.
+    fn possible(&self) -> bool {
+        !matches!(self.ns, Some(None))
+    }
+
+    #[inline]
+    fn matches(&self, doc: &Document, c: NodeId) -> bool {
+        let node = doc.node(c);
+        node.kind == NodeKind::Element
+            && self.ns.is_none_or(|want| want == Some(node.ns))
+            && self.local.is_none_or(|l| node.local == l)
+    }
+}
+
+/// Keep the candidates every predicate holds for (positions are 1-based,
+/// counted among the candidates left by the previous predicate).
+fn apply_preds(doc: &Document, preds: &[Pred], cands: &mut Vec<NodeId>) {
     for p in preds {
-        let snapshot = std::mem::take(&mut matched);
-        let len = snapshot.len();
-        matched = snapshot
-            .into_iter()
-            .enumerate()
-            .filter(|&(i, n)| pred_holds(doc, p, n, i + 1, len))
-            .map(|(_, n)| n)
-            .collect();
+        let len = cands.len();
+        let mut pos = 0;
+        cands.retain(|&n| {
+            pos += 1;
+            pred_holds(doc, p, n, pos, len)
+        });
     }
-    out.extend(matched);
 }
 
 fn pred_holds(doc: &Document, p: &Pred, n: NodeId, pos: usize, len: usize) -> bool {

@@ -2,7 +2,7 @@
 //! resources (ids first, so references can point forward), execute their
 //! bodies, build the Composition sections, and assemble the two bundles.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
@@ -12,7 +12,7 @@ use super::json::{self, J};
 use super::path::Item;
 use super::sections;
 use crate::convert::table::Table;
-use crate::fhir::defs::defs;
+use crate::fhir::defs::{defs, FastMap, FastSet};
 use crate::xml::{Document, NodeId};
 
 /// The project's UUIDv5 namespace (a fixed, arbitrary UUID).
@@ -121,8 +121,8 @@ pub fn run(
     let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
 
     let toc = plan.toc.constants();
-    let mut ids: HashMap<String, Vec<String>> = HashMap::new();
-    let mut ctx_of: HashMap<String, Vec<NodeId>> = HashMap::new();
+    let mut ids: FastMap<String, Vec<String>> = FastMap::default();
+    let mut ctx_of: FastMap<String, Vec<NodeId>> = FastMap::default();
     // The expression environment over this document's state (one place
     // that lists what expressions can see).
     macro_rules! here_env {
@@ -144,8 +144,8 @@ pub fn run(
 
     // Phase 1: instances and ids.
     let mut instances: Vec<Instance> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut by_identity: HashMap<(String, String), String> = HashMap::new();
+    let mut seen: FastSet<String> = FastSet::default();
+    let mut by_identity: FastMap<(String, String), String> = FastMap::default();
     for (pi, rp) in plan.resources.iter().enumerate() {
         let ctxs = {
             let mut env = here_env!();
