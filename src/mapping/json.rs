@@ -74,7 +74,7 @@ impl J {
             ),
             J::Obj(mut fields) => {
                 fields.sort_by_key(|f| f.0);
-                let mut m = Map::new();
+                let mut m = Map::with_capacity(fields.len());
                 for (_, k, v) in fields {
                     let v = v.into_value();
                     if !is_empty_value(&v) {

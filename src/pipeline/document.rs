@@ -288,15 +288,7 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
     }
     let t = Instant::now();
     let mut v = Vec::with_capacity(bytes.len() * 2);
-    if serde_json::to_writer_pretty(&mut v, &out.bundle).is_err() {
-        fail(
-            r,
-            "serialise-error",
-            "could not serialise the bundle".into(),
-            None,
-        );
-        return;
-    }
+    crate::fhir::pretty::write_pretty(&mut v, &out.bundle);
     v.push(b'\n');
     r.times.add(Stage::Serialise, t.elapsed().as_nanos() as u64);
     r.bundle = Some(v);
