@@ -185,7 +185,7 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
     }
     let mut seen: FastSet<&str> = FastSet::default();
     for (i, e) in arr(o, "entry").iter().enumerate() {
-        let l = format!("{loc}.entry[{i}]");
+        let l = loc.at("entry", Some(i));
         let Some(eo) = e.as_object() else { continue };
         // bdl-2: entry.search.empty() or (type = 'searchset')
         if eo.at_key("search").is_some() && ty != "searchset" {
@@ -246,6 +246,23 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
             }
         }
     }
+}
+
+/// Whether [`element`] has rules for `owner` (the walk skips the call
+/// otherwise).
+pub(crate) fn has_element_rules(owner: &str) -> bool {
+    matches!(
+        owner,
+        "Identifier"
+            | "Extension"
+            | "Period"
+            | "ContactPoint"
+            | "Quantity"
+            | "Attachment"
+            | "Patient.contact"
+            | "Composition.section"
+            | "Reference"
+    )
 }
 
 /// Element-level invariants, by owner type or backbone path.
