@@ -1200,23 +1200,24 @@ impl<'a> Walker<'a> {
             });
         }
         if let Some(targets) = &node.tg {
-            self.reference_target(it, &here, targets, &label, short);
+            self.reference_target(it, &here, targets, &node.tgx, &label, short);
         }
         if let Some(prs) = &node.pr {
-            for (tcode, urls) in prs {
+            let p = profiles();
+            for ((tcode, urls), ixs) in prs.iter().zip(&node.prx) {
                 if tcode == "Extension" {
                     let actual = it.value.at_key("url").and_then(Value::as_str);
-                    for u in urls {
+                    for (u, ix) in urls.iter().zip(ixs) {
                         if actual == Some(u.as_str()) {
-                            if let Some(p) = profiles().get(u) {
-                                self.profile(p, u, it.value, &here);
+                            if let Some(i) = ix {
+                                self.profile(p.by_index(*i), u, it.value, &here);
                             }
                         }
                     }
                 } else if ty.is_none_or(|t| t == tcode) {
-                    for u in urls {
-                        if let Some(p) = profiles().get(u) {
-                            self.profile(p, u, it.value, &here);
+                    for (u, ix) in urls.iter().zip(ixs) {
+                        if let Some(i) = ix {
+                            self.profile(p.by_index(*i), u, it.value, &here);
                         }
                     }
                 }
@@ -1251,6 +1252,7 @@ impl<'a> Walker<'a> {
         it: &Item<'a>,
         here: &Loc<'_>,
         targets: &[String],
+        resolved: &[(Option<String>, bool)],
         label: &dyn Fn() -> String,
         short: Short<'_>,
     ) {
@@ -1260,13 +1262,12 @@ impl<'a> Walker<'a> {
         let Some(t) = self.resolve(reference) else {
             return;
         };
-        let p = profiles();
         let rt = t
             .resource
             .at_key("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let allowed: Vec<&str> = targets.iter().filter_map(|u| p.type_of(u)).collect();
+        let allowed: Vec<&str> = resolved.iter().filter_map(|(t, _)| t.as_deref()).collect();
         if allowed.contains(&"Resource") {
             return;
         }
@@ -1291,16 +1292,18 @@ impl<'a> Walker<'a> {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let for_type: Vec<&String> = targets
+        let for_type: Vec<(&String, bool)> = targets
             .iter()
-            .filter(|u| p.type_of(u) == Some(rt))
+            .zip(resolved)
+            .filter(|(_, (t, _))| t.as_deref() == Some(rt))
+            .map(|(u, (_, known))| (u, *known))
             .collect();
-        if for_type.iter().any(|u| declared.contains(&u.as_str()))
-            || for_type.iter().any(|u| p.get(u).is_none())
+        if for_type.iter().any(|(u, _)| declared.contains(&u.as_str()))
+            || for_type.iter().any(|(_, known)| !known)
         {
             return;
         }
-        if let Some(u) = for_type.first() {
+        if let Some((u, _)) = for_type.first() {
             self.deferred.push((t, (*u).clone()));
         }
     }

@@ -1121,7 +1121,11 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
     check_fullurls(&index, out);
     for e in &index.entries {
         match e.resource {
-            None => out.error(r::DOCUMENT_BUNDLE, &e.loc.to_string(), "entry has no resource"),
+            None => out.error(
+                r::DOCUMENT_BUNDLE,
+                &e.loc.to_string(),
+                "entry has no resource",
+            ),
             Some(res) => {
                 check_references(res, &e.res_loc(), e.full_url, &index, false, out);
                 if profiles(res).next().is_none() {
