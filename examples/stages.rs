@@ -27,7 +27,7 @@ fn best<F: FnMut()>(rounds: usize, mut f: F) -> f64 {
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut rounds = 50;
-    // ONLY=tok|parse|conv runs that stage alone (for a profiler).
+    // ONLY=tok|parse|conv|val|valc|val1 runs that stage alone (for a profiler).
     let only = std::env::var("ONLY").unwrap_or_default();
     let on = |s: &str| only.is_empty() || only == s;
     if args.first().map(String::as_str) == Some("--rounds") && args.len() > 1 {
@@ -42,8 +42,8 @@ fn main() {
         }
     };
     println!(
-        "{:>8} {:>9} {:>9} {:>9} {:>6}  file",
-        "bytes", "tok_us", "parse_us", "conv_us", "ratio"
+        "{:>8} {:>9} {:>9} {:>9} {:>6} {:>8} {:>8} {:>8}  file",
+        "bytes", "tok_us", "parse_us", "conv_us", "ratio", "val_us", "valc_us", "val1_us"
     );
     for f in &args {
         let Ok(bytes) = std::fs::read(f) else {
@@ -101,6 +101,14 @@ fn main() {
             }),
             _ => 0.0,
         };
+        // What the converter runs: the full validator without information
+        // issues.
+        let valc = match (&bundle, on("valc")) {
+            (Some(b), true) => best(rounds, || {
+                black_box(itkbridge::validate::validate_for_convert(black_box(b)).len());
+            }),
+            _ => 0.0,
+        };
         let val1 = match (&bundle, on("val1")) {
             (Some(b), true) => best(rounds, || {
                 black_box(itkbridge::validate::validate_message(black_box(b)).len());
@@ -108,13 +116,14 @@ fn main() {
             _ => 0.0,
         };
         println!(
-            "{:>8} {:>9.1} {:>9.1} {:>9.1} {:>6.1} {:>8.1} {:>8.1}  {}",
+            "{:>8} {:>9.1} {:>9.1} {:>9.1} {:>6.1} {:>8.1} {:>8.1} {:>8.1}  {}",
             bytes.len(),
             tok,
             parse,
             conv,
             conv / tok,
             val,
+            valc,
             val1,
             std::path::Path::new(f)
                 .file_name()

@@ -277,6 +277,12 @@ impl Defs {
         self.owners.get(owner)?.by_name.get(name).copied()
     }
 
+    /// Every owner name (type names and backbone paths) with its element
+    /// table, in no particular order.
+    pub fn owners(&self) -> impl Iterator<Item = (&'static str, &Owner)> + '_ {
+        self.owners.iter().map(|(k, v)| (*k, v))
+    }
+
     /// Names of all concrete resource types, sorted.
     pub fn resource_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.resources.iter().copied()

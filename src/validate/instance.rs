@@ -17,17 +17,16 @@
 //! missing element is reported at its parent. Messages name elements,
 //! profiles and rules, never instance values.
 
-use std::sync::OnceLock;
-
+use super::core::{core, ElemInfo, Kind, Prim};
+use super::formats::Fmt;
 use super::scan::Scan;
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::invariants;
 use super::loc::Loc;
 use super::profiles::{profiles, Member, Node, Profile, Strength};
 use super::{Issue, Severity};
-use crate::fhir::defs::{defs, Elem, FastMap, FastSet, TypeKind};
+use crate::fhir::defs::{defs, FastMap, FastSet};
 
 /// Rule ids of this pass (see the module table in [`super`]).
 pub mod rules {
@@ -87,18 +86,49 @@ pub mod rules {
 
 use rules::*;
 
-/// One entry of a bundle index.
-#[derive(Clone)]
+/// One entry of a bundle index: the resource, the bundle it is in (an
+/// index into [`Walker::bundle_locs`]) and its entry index. Its location
+/// (`<bundle>.entry[i].resource`) is rendered only when needed.
+#[derive(Clone, Copy)]
 pub(crate) struct Target<'a> {
     pub resource: &'a Value,
-    pub loc: String,
+    bundle: usize,
+    entry: usize,
+}
+
+/// A Bundle's entries by fullUrl and by `Type/id`, first entry winning.
+#[derive(Default)]
+pub(crate) struct BundleIdx<'a> {
+    by_url: FastMap<&'a str, Target<'a>>,
+    by_type_id: FastMap<(&'a str, &'a str), Target<'a>>,
+}
+
+impl<'a> BundleIdx<'a> {
+    /// The first entry whose fullUrl is `reference` or whose
+    /// `resourceType + '/' + id` is `reference`.
+    fn get(&self, reference: &str) -> Option<Target<'a>> {
+        let mut best = self.by_url.get(reference).copied();
+        if self.by_type_id.is_empty() {
+            return best;
+        }
+        for (p, _) in reference.match_indices('/') {
+            if let Some(t) = self.by_type_id.get(&(&reference[..p], &reference[p + 1..])) {
+                if best.is_none_or(|b| t.entry < b.entry) {
+                    best = Some(*t);
+                }
+            }
+        }
+        best
+    }
 }
 
 /// Validation state for one input.
 pub(crate) struct Walker<'a> {
     pub issues: Vec<Issue>,
     /// Bundle indexes, innermost last: fullUrl (and Type/id) -> resource.
-    bundles: Vec<FastMap<String, Target<'a>>>,
+    bundles: Vec<BundleIdx<'a>>,
+    /// Rendered locations of the bundles indexed so far (by `Target::bundle`).
+    bundle_locs: Vec<String>,
     /// Contained ids of the resources being walked, innermost last.
     contained: Vec<FastSet<String>>,
     /// (resource address, profile) pairs already checked.
@@ -112,50 +142,9 @@ pub(crate) struct Walker<'a> {
     info: bool,
 }
 
-fn anchored(re: &str) -> Option<Regex> {
-    Regex::new(&format!("^(?:{re})$")).ok()
-}
-
-fn primitive_regex(ty: &str) -> Option<&'static Regex> {
-    static CACHE: OnceLock<FastMap<&'static str, Regex>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| {
-        let d = defs();
-        let mut m = FastMap::default();
-        for ty in [
-            "code",
-            "date",
-            "dateTime",
-            "decimal",
-            "id",
-            "integer",
-            "oid",
-            "positiveInt",
-            "time",
-            "unsignedInt",
-            "uuid",
-        ] {
-            if let Some(re) = d.primitive_regex(ty).and_then(anchored) {
-                m.insert(ty, re);
-            }
-        }
-        // instant: the table has no regex; FHIR requires a full date-time
-        // with seconds and an offset.
-        if let Some(re) = anchored(
-            r"-?[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))",
-        ) {
-            m.insert("instant", re);
-        }
-        if let Some(re) = anchored(r"\S*") {
-            m.insert("uri", re);
-        }
-        m
-    });
-    cache.get(ty)
-}
-
 /// The choice stem of an expanded element name (`valueString` -> `value`),
 /// or the name itself.
-fn stem<'n>(name: &'n str, ty: &str) -> &'n str {
+pub(crate) fn stem<'n>(name: &'n str, ty: &str) -> &'n str {
     // `name` ends with `ty` with its first letter upper-cased.
     let (Some(first), rest) = (ty.chars().next(), ty.get(1..).unwrap_or("")) else {
         return name;
@@ -205,6 +194,53 @@ impl<'v> Item<'v> {
     /// gives `String`).
     fn type_suffix(&self, stem: &str) -> Option<&'v str> {
         self.key.strip_prefix(stem).filter(|s| !s.is_empty())
+    }
+}
+
+/// A summary of an object's keys (without a leading `_`) for ruling out
+/// profile elements: a bit per (first byte, length) and the longest key per
+/// first byte. It may say "maybe" for an absent key (collisions), never
+/// "no" for a present one.
+struct KeySig {
+    exact: [u64; 2],
+    longest: [u16; 32],
+}
+
+impl KeySig {
+    #[inline]
+    fn bit(first: u8, len: u16) -> usize {
+        ((first as usize).wrapping_mul(31) ^ len as usize) & 127
+    }
+
+    fn of(obj: &Map<String, Value>) -> Self {
+        let mut s = KeySig {
+            exact: [0; 2],
+            longest: [0; 32],
+        };
+        for k in obj.keys() {
+            let k = k.strip_prefix('_').unwrap_or(k);
+            let Some(&f) = k.as_bytes().first() else {
+                continue;
+            };
+            let len = k.len().min(u16::MAX as usize) as u16;
+            let b = Self::bit(f, len);
+            s.exact[b >> 6] |= 1 << (b & 63);
+            let l = &mut s.longest[(f & 31) as usize];
+            *l = (*l).max(len);
+        }
+        s
+    }
+
+    /// Whether a key with first byte `first` and length `len` (a choice:
+    /// longer than `len`) may be present.
+    #[inline]
+    fn maybe(&self, first: u8, len: u16, choice: bool) -> bool {
+        if choice {
+            self.longest[(first & 31) as usize] > len
+        } else {
+            let b = Self::bit(first, len);
+            self.exact[b >> 6] & (1 << (b & 63)) != 0
+        }
     }
 }
 
@@ -323,6 +359,7 @@ impl<'a> Walker<'a> {
         Walker {
             issues: Vec::new(),
             bundles: Vec::new(),
+            bundle_locs: Vec::new(),
             contained: Vec::new(),
             checked: FastSet::default(),
             deferred: Vec::new(),
@@ -385,7 +422,8 @@ impl<'a> Walker<'a> {
         };
         let is_bundle = rt == "Bundle";
         if is_bundle {
-            let idx = index_bundle(obj, loc);
+            let idx = index_bundle(obj, self.bundle_locs.len());
+            self.bundle_locs.push(loc.to_string());
             self.bundles.push(idx);
         }
         let contained: FastSet<String> = obj
@@ -398,7 +436,8 @@ impl<'a> Walker<'a> {
             })
             .unwrap_or_default();
         self.contained.push(contained);
-        self.element(obj, rt, loc);
+        let rt_id = core().id(rt).unwrap_or(0);
+        self.element(obj, rt_id, loc);
         invariants::resource(self, rt, obj, loc);
         // Declared profiles.
         if let Some(Value::Array(urls)) = obj.at_key("meta").and_then(|m| m.at_key("profile")) {
@@ -429,16 +468,21 @@ impl<'a> Walker<'a> {
             let deferred = std::mem::take(&mut self.deferred);
             for (t, url) in deferred {
                 if let Some(p) = profiles().get(&url) {
-                    self.profile(p, &url, t.resource, &Loc::root(&t.loc));
+                    let base = self.bundle_locs[t.bundle].clone();
+                    let root = Loc::root(&base);
+                    let entry = root.at("entry", Some(t.entry));
+                    self.profile(p, &url, t.resource, &entry.at("resource", None));
                 }
             }
             self.bundles.pop();
         }
     }
 
-    /// Core pass over an object of type/backbone `owner`.
-    fn element(&mut self, obj: &'a Map<String, Value>, owner: &str, loc: &Loc<'_>) {
-        let d = defs();
+    /// Core pass over an object of type/backbone `owner` (an id in the
+    /// reshaped core table).
+    fn element(&mut self, obj: &'a Map<String, Value>, owner_id: u32, loc: &Loc<'_>) {
+        let oi = core().owner(owner_id);
+        let owner = oi.name;
         if obj.is_empty() {
             self.issue(
                 Severity::Error,
@@ -449,9 +493,8 @@ impl<'a> Walker<'a> {
             return;
         }
         let underscores = obj.keys().any(|k| k.starts_with('_'));
-        let table = d.owner(owner);
         for (key, value) in obj {
-            if key == "resourceType" && d.is_resource(owner) {
+            if oi.is_resource && key == "resourceType" {
                 continue;
             }
             if key == "fhir_comments" {
@@ -461,7 +504,7 @@ impl<'a> Walker<'a> {
                 Some(b) => (b, true),
                 None => (key.as_str(), false),
             };
-            let Some(elem) = table.and_then(|t| t.get(name)) else {
+            let Some(ei) = oi.get(name) else {
                 self.issue(
                     Severity::Error,
                     UNKNOWN_ELEMENT,
@@ -470,6 +513,7 @@ impl<'a> Walker<'a> {
                 );
                 continue;
             };
+            let elem = ei.elem;
             if elem.max_zero {
                 self.issue(
                     Severity::Error,
@@ -479,9 +523,8 @@ impl<'a> Walker<'a> {
                 );
                 continue;
             }
-            let ty = elem.types.first().copied().unwrap_or("Element");
             if underscore {
-                self.underscore(obj, elem, ty, value, owner, loc);
+                self.underscore(obj, ei, value, owner, loc);
                 continue;
             }
             match value {
@@ -512,7 +555,7 @@ impl<'a> Walker<'a> {
                     for (i, v) in items.iter().enumerate() {
                         let l = loc.at(name, Some(i));
                         let has_ext = ext.and_then(|e| e.get(i)).is_some_and(|e| !e.is_null());
-                        self.value(v, elem, ty, owner, &l, has_ext);
+                        self.value(v, ei, owner, &l, has_ext);
                     }
                 }
                 v => {
@@ -527,17 +570,14 @@ impl<'a> Walker<'a> {
                     }
                     let l = loc.at(name, None);
                     let has_ext = underscores && underscore_of(obj, name).is_some();
-                    self.value(v, elem, ty, owner, &l, has_ext);
+                    self.value(v, ei, owner, &l, has_ext);
                 }
             }
         }
         // Required elements (reported at the parent).
-        for elem in table.map(|t| t.elems()).unwrap_or(&[]) {
-            if elem.min == 0 {
-                continue;
-            }
-            let ty = elem.types.first().copied().unwrap_or("");
-            let st = stem(elem.name, ty);
+        for req in &oi.required {
+            let elem = req.elem;
+            let st = req.stem;
             let present = obj.keys().any(|k| {
                 let k = k.strip_prefix('_').unwrap_or(k);
                 k == elem.name
@@ -547,15 +587,11 @@ impl<'a> Walker<'a> {
                         }))
             });
             if !present {
-                let shown = if st != elem.name {
-                    format!("{st}[x]")
-                } else {
-                    elem.name.to_string()
-                };
+                let shown = &req.shown;
                 if self.issues.iter().any(|i| {
                     i.rule == CARDINALITY
                         && i.location == loc.to_string()
-                        && i.message.contains(&shown)
+                        && i.message.contains(shown.as_str())
                 }) {
                     continue;
                 }
@@ -567,22 +603,24 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        invariants::element(self, owner, obj, loc);
+        if invariants::has_element_rules(owner) {
+            invariants::element(self, owner, obj, loc);
+        }
     }
 
     /// A `_x` member: the id/extension of a primitive.
     fn underscore(
         &mut self,
         obj: &'a Map<String, Value>,
-        elem: &Elem,
-        ty: &str,
+        ei: &'static ElemInfo,
         value: &'a Value,
         owner: &str,
         loc: &Loc<'_>,
     ) {
+        let elem = ei.elem;
+        let ty = ei.ty;
         let name = elem.name;
-        let d = defs();
-        if !d.is_primitive(ty) {
+        if !ei.primitive {
             self.issue(
                 Severity::Error,
                 JSON_SHAPE,
@@ -593,8 +631,9 @@ impl<'a> Walker<'a> {
             );
             return;
         }
+        let element_id = core().id("Element").unwrap_or(0);
         let check = |w: &mut Self, v: &'a Value, l: &Loc<'_>| match v {
-            Value::Object(o) => w.element(o, "Element", l),
+            Value::Object(o) => w.element(o, element_id, l),
             other => w.issue(
                 Severity::Error,
                 JSON_SHAPE,
@@ -605,7 +644,7 @@ impl<'a> Walker<'a> {
                 ),
             ),
         };
-        match (value, obj.get(name)) {
+        match (value, obj.at_key(name)) {
             (Value::Array(exts), base) if elem.max_many => {
                 if let Some(Value::Array(b)) = base {
                     if b.len() != exts.len() {
@@ -641,37 +680,35 @@ impl<'a> Walker<'a> {
     fn value(
         &mut self,
         v: &'a Value,
-        elem: &Elem,
-        ty: &str,
+        ei: &'static ElemInfo,
         owner: &str,
         loc: &Loc<'_>,
         has_ext: bool,
     ) {
-        let d = defs();
-        let name = elem.name;
-        if ty.contains('.') {
-            // Backbone element (or contentReference).
-            match v {
-                Value::Object(o) => self.element(o, ty, loc),
-                other => self.issue(
-                    Severity::Error,
-                    JSON_SHAPE,
-                    loc,
-                    format!(
-                        "{owner}.{name} must be an object, found {}",
-                        kind_name(other)
+        let name = ei.elem.name;
+        let ty = ei.ty;
+        match ei.kind {
+            Kind::Backbone(id) => {
+                // Backbone element (or contentReference).
+                match v {
+                    Value::Object(o) => self.element(o, id, loc),
+                    other => self.issue(
+                        Severity::Error,
+                        JSON_SHAPE,
+                        loc,
+                        format!(
+                            "{owner}.{name} must be an object, found {}",
+                            kind_name(other)
+                        ),
                     ),
-                ),
+                }
             }
-            return;
-        }
-        match d.kind(ty) {
-            Some(TypeKind::Primitive) => self.primitive(v, ty, owner, name, loc, has_ext),
-            Some(TypeKind::Resource) => self.resource(v, loc, false),
-            _ => match v {
+            Kind::Primitive(p) => self.primitive(v, ei, p, owner, loc, has_ext),
+            Kind::Resource => self.resource(v, loc, false),
+            Kind::Complex(id) => match v {
                 Value::Object(o) => {
-                    self.element(o, ty, loc);
-                    self.core_binding(owner, name, ty, v, loc);
+                    self.element(o, id, loc);
+                    self.core_binding(ei, owner, v, loc);
                 }
                 other => self.issue(
                     Severity::Error,
@@ -689,12 +726,14 @@ impl<'a> Walker<'a> {
     fn primitive(
         &mut self,
         v: &'a Value,
-        ty: &str,
+        ei: &'static ElemInfo,
+        prim: Prim,
         owner: &str,
-        name: &str,
         loc: &Loc<'_>,
         has_ext: bool,
     ) {
+        let ty = ei.ty;
+        let name = ei.elem.name;
         let what = || format!("{owner}.{name} ({ty})");
         let bad_kind = |w: &mut Self, expected: &str| {
             w.issue(
@@ -723,29 +762,25 @@ impl<'a> Walker<'a> {
             Value::Object(_) | Value::Array(_) => return bad_kind(self, "primitive"),
             _ => {}
         }
-        match ty {
-            "boolean" => {
+        match prim {
+            Prim::Boolean => {
                 if !v.is_boolean() {
                     bad_kind(self, "boolean");
                 }
                 return;
             }
-            "integer" | "positiveInt" | "unsignedInt" | "decimal" => {
+            Prim::Number(f) => {
                 let Some(n) = v.as_number() else {
                     return bad_kind(self, "number");
                 };
                 let text = n.to_string();
-                let ok = super::formats::check(ty, &text)
-                    .or_else(|| primitive_regex(ty).map(|re| re.is_match(&text)));
-                {
-                    if ok == Some(false) {
-                        self.issue(
-                            Severity::Error,
-                            PRIMITIVE_FORMAT,
-                            loc,
-                            format!("{}: not a valid {ty}", what()),
-                        );
-                    }
+                if !f.check(&text) {
+                    self.issue(
+                        Severity::Error,
+                        PRIMITIVE_FORMAT,
+                        loc,
+                        format!("{}: not a valid {ty}", what()),
+                    );
                 }
                 return;
             }
@@ -763,34 +798,36 @@ impl<'a> Walker<'a> {
             );
             return;
         }
-        if ty == "xhtml" {
-            self.xhtml(s, loc);
-            return;
-        }
-        if ty != "string" && ty != "markdown" && s.trim() != s {
-            self.issue(
-                Severity::Error,
-                PRIMITIVE_FORMAT,
-                loc,
-                format!("{}: leading or trailing whitespace", what()),
-            );
-            return;
-        }
-        let ok =
-            super::formats::check(ty, s).or_else(|| primitive_regex(ty).map(|re| re.is_match(s)));
-        {
-            if ok == Some(false) {
+        let ok = match prim {
+            Prim::Xhtml => {
+                self.xhtml(s, loc);
+                return;
+            }
+            Prim::Text => true,
+            _ if s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) => {
                 self.issue(
                     Severity::Error,
                     PRIMITIVE_FORMAT,
                     loc,
-                    format!("{}: not a valid {ty}", what()),
+                    format!("{}: leading or trailing whitespace", what()),
                 );
                 return;
             }
+            Prim::Format(f) => f.check(s),
+            Prim::Regex(re) => re.is_none_or(|re| re.is_match(s)),
+            Prim::Boolean | Prim::Number(_) => true,
+        };
+        if !ok {
+            self.issue(
+                Severity::Error,
+                PRIMITIVE_FORMAT,
+                loc,
+                format!("{}: not a valid {ty}", what()),
+            );
+            return;
         }
-        if ty == "code" {
-            self.core_binding(owner, name, ty, v, loc);
+        if matches!(prim, Prim::Format(Fmt::Code)) {
+            self.core_binding(ei, owner, v, loc);
         }
     }
 
@@ -813,11 +850,12 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn core_binding(&mut self, owner: &str, name: &str, ty: &str, v: &Value, loc: &Loc<'_>) {
-        let Some(b) = profiles().core_binding(owner, name) else {
+    fn core_binding(&mut self, ei: &'static ElemInfo, owner: &str, v: &Value, loc: &Loc<'_>) {
+        let Some(b) = ei.binding else {
             return;
         };
-        self.binding(b.0, &b.1, ty, v, loc, &|| format!("{owner}.{name}"));
+        let name = ei.elem.name;
+        self.binding(b.0, &b.1, ei.ty, v, loc, &|| format!("{owner}.{name}"));
     }
 
     /// Check a coded value against a value set.
@@ -831,18 +869,32 @@ impl<'a> Walker<'a> {
         what: &dyn Fn() -> String,
     ) {
         let p = profiles();
-        let codes: Vec<(Option<&str>, &str)> = match ty {
-            "code" | "string" | "uri" => v.as_str().map(|c| vec![(None, c)]).unwrap_or_default(),
-            "Coding" => coding_pair(v).into_iter().collect(),
-            "CodeableConcept" => v
-                .at_key("coding")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(coding_pair).collect())
-                .unwrap_or_default(),
-            "Quantity" => return,
-            _ => return,
+        let mut n = 0usize;
+        let mut unknown = false;
+        let mut any = false;
+        let mut visit = |pair: Option<(Option<&str>, &str)>| {
+            if let Some((system, code)) = pair {
+                n += 1;
+                match p.member(vs, system, code) {
+                    Member::Yes => any = true,
+                    Member::Unknown => unknown = true,
+                    Member::No => {}
+                }
+            }
         };
-        if codes.is_empty() {
+        match ty {
+            "code" | "string" | "uri" => visit(v.as_str().map(|c| (None, c))),
+            "Coding" => visit(coding_pair(v)),
+            "CodeableConcept" => {
+                if let Some(a) = v.at_key("coding").and_then(Value::as_array) {
+                    for c in a {
+                        visit(coding_pair(c));
+                    }
+                }
+            }
+            _ => return,
+        }
+        if n == 0 {
             if ty == "CodeableConcept" && strength == Strength::Required {
                 // text only: not in the value set
                 self.issue(
@@ -853,15 +905,6 @@ impl<'a> Walker<'a> {
                 );
             }
             return;
-        }
-        let mut unknown = false;
-        let mut any = false;
-        for (system, code) in &codes {
-            match p.member(vs, *system, code) {
-                Member::Yes => any = true,
-                Member::Unknown => unknown = true,
-                Member::No => {}
-            }
         }
         if any {
             return;
@@ -919,23 +962,14 @@ impl<'a> Walker<'a> {
         url: &str,
     ) {
         let underscores = obj.keys().any(|k| k.starts_with('_'));
+        let sig = KeySig::of(obj);
         for child in &node.c {
             // Most profile elements are absent from most instances: rule
-            // them out on length and first byte (choices: a key at least as
-            // long as the stem) before reading the name.
+            // them out on length and first byte (choices: a key longer
+            // than the stem) against a summary of the object's keys.
             let (len, first) = child.key;
             let choice = child.n.ends_with("[x]");
-            let maybe = obj.keys().any(|k| {
-                let k = k.strip_prefix('_').unwrap_or(k);
-                let kb = k.as_bytes();
-                kb.first() == Some(&first)
-                    && if choice {
-                        kb.len() > len as usize
-                    } else {
-                        kb.len() == len as usize
-                    }
-            });
-            if !maybe {
+            if !sig.maybe(first, len, choice) {
                 if child.needed {
                     self.node(child, &[], loc, url);
                 }
@@ -1122,16 +1156,9 @@ impl<'a> Walker<'a> {
         // The value's type: from a choice key, or from core.
         let choice_stem = node.n.strip_suffix("[x]");
         let suffix = choice_stem.and_then(|st| it.type_suffix(st));
-        let ty = suffix.map(|s| {
-            let d = defs();
-            let lower = lower_first(s);
-            if d.is_primitive(&lower) {
-                lower
-            } else {
-                s.to_string()
-            }
-        });
-        if let (Some(allowed), Some(ty)) = (&node.t, &ty) {
+        // `valueString` -> `string` (a primitive), `valueQuantity` -> `Quantity`.
+        let ty: Option<&str> = suffix.map(|s| core().primitive_of_suffix(s).unwrap_or(s));
+        if let (Some(allowed), Some(ty)) = (&node.t, ty) {
             if !allowed.iter().any(|a| a == ty) {
                 self.issue(
                     Severity::Error,
@@ -1167,29 +1194,30 @@ impl<'a> Walker<'a> {
             }
         }
         if let Some(b) = &node.b {
-            let vty = ty.clone().unwrap_or_else(|| value_kind_type(it.value));
-            self.binding(b.0, &b.1, &vty, it.value, &here, &|| {
+            let vty = ty.unwrap_or_else(|| value_kind_type(it.value));
+            self.binding(b.0, &b.1, vty, it.value, &here, &|| {
                 format!("{} ({short})", label())
             });
         }
         if let Some(targets) = &node.tg {
-            self.reference_target(it, &here, targets, &label, short);
+            self.reference_target(it, &here, targets, &node.tgx, &label, short);
         }
         if let Some(prs) = &node.pr {
-            for (tcode, urls) in prs {
+            let p = profiles();
+            for ((tcode, urls), ixs) in prs.iter().zip(&node.prx) {
                 if tcode == "Extension" {
                     let actual = it.value.at_key("url").and_then(Value::as_str);
-                    for u in urls {
+                    for (u, ix) in urls.iter().zip(ixs) {
                         if actual == Some(u.as_str()) {
-                            if let Some(p) = profiles().get(u) {
-                                self.profile(p, u, it.value, &here);
+                            if let Some(i) = ix {
+                                self.profile(p.by_index(*i), u, it.value, &here);
                             }
                         }
                     }
-                } else if ty.as_deref().is_none_or(|t| t == tcode) {
-                    for u in urls {
-                        if let Some(p) = profiles().get(u) {
-                            self.profile(p, u, it.value, &here);
+                } else if ty.is_none_or(|t| t == tcode) {
+                    for (u, ix) in urls.iter().zip(ixs) {
+                        if let Some(i) = ix {
+                            self.profile(p.by_index(*i), u, it.value, &here);
                         }
                     }
                 }
@@ -1224,6 +1252,7 @@ impl<'a> Walker<'a> {
         it: &Item<'a>,
         here: &Loc<'_>,
         targets: &[String],
+        resolved: &[(Option<String>, bool)],
         label: &dyn Fn() -> String,
         short: Short<'_>,
     ) {
@@ -1233,13 +1262,12 @@ impl<'a> Walker<'a> {
         let Some(t) = self.resolve(reference) else {
             return;
         };
-        let p = profiles();
         let rt = t
             .resource
             .at_key("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let allowed: Vec<&str> = targets.iter().filter_map(|u| p.type_of(u)).collect();
+        let allowed: Vec<&str> = resolved.iter().filter_map(|(t, _)| t.as_deref()).collect();
         if allowed.contains(&"Resource") {
             return;
         }
@@ -1264,16 +1292,18 @@ impl<'a> Walker<'a> {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        let for_type: Vec<&String> = targets
+        let for_type: Vec<(&String, bool)> = targets
             .iter()
-            .filter(|u| p.type_of(u) == Some(rt))
+            .zip(resolved)
+            .filter(|(_, (t, _))| t.as_deref() == Some(rt))
+            .map(|(u, (_, known))| (u, *known))
             .collect();
-        if for_type.iter().any(|u| declared.contains(&u.as_str()))
-            || for_type.iter().any(|u| p.get(u).is_none())
+        if for_type.iter().any(|(u, _)| declared.contains(&u.as_str()))
+            || for_type.iter().any(|(_, known)| !known)
         {
             return;
         }
-        if let Some(u) = for_type.first() {
+        if let Some((u, _)) = for_type.first() {
             self.deferred.push((t, (*u).clone()));
         }
     }
@@ -1281,7 +1311,7 @@ impl<'a> Walker<'a> {
     /// Resolve a reference in the innermost bundle (or a contained id).
     pub(crate) fn resolve(&self, reference: &str) -> Option<Target<'a>> {
         let idx = self.bundles.last()?;
-        idx.get(reference).cloned()
+        idx.get(reference)
     }
 
     pub(crate) fn contained_ids(&self) -> Option<&FastSet<String>> {
@@ -1291,52 +1321,103 @@ impl<'a> Walker<'a> {
 
 /// Two XML 1.0 well-formedness rules the narrative checker (which keeps
 /// quick-xml's leniency) does not apply: no raw `<` in an attribute value,
-/// no `]]>` in character data. One pass over the bytes; comments, CDATA
-/// sections and processing instructions are skipped.
+/// no `]]>` in character data. One pass over the bytes, eight at a time;
+/// comments, CDATA sections and processing instructions are skipped.
 fn xml_strictness(div: &str) -> Option<&'static str> {
+    const LT_IN_VALUE: &str = "'<' in an attribute value";
     let b = div.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'<' if b[i..].starts_with(b"<!--") => {
-                i = find(b, i + 4, b"-->")? + 3;
+        let j = find3(b, i, b'<', b']', b']')?;
+        if b[j] == b']' {
+            if b[j..].starts_with(b"]]>") {
+                return Some("']]>' in text");
             }
-            b'<' if b[i..].starts_with(b"<![CDATA[") => {
-                i = find(b, i + 9, b"]]>")? + 3;
-            }
-            b'<' if b.get(i + 1).is_some_and(|&c| c == b'?' || c == b'!') => {
-                i = find(b, i + 2, b">")? + 1;
-            }
-            b'<' => {
-                // A tag: quoted values may not hold '<'.
-                i += 1;
-                while i < b.len() && b[i] != b'>' {
-                    if b[i] == b'"' || b[i] == b'\'' {
-                        let q = b[i];
-                        i += 1;
-                        while i < b.len() && b[i] != q {
-                            if b[i] == b'<' {
-                                return Some("'<' in an attribute value");
-                            }
-                            i += 1;
-                        }
-                    }
-                    i += 1;
+            i = j + 1;
+            continue;
+        }
+        if b[j..].starts_with(b"<!--") {
+            i = find(b, j + 4, b"-->")? + 3;
+        } else if b[j..].starts_with(b"<![CDATA[") {
+            i = find(b, j + 9, b"]]>")? + 3;
+        } else if b.get(j + 1).is_some_and(|&c| c == b'?' || c == b'!') {
+            i = find(b, j + 2, b">")? + 1;
+        } else {
+            // A tag: quoted values may not hold '<'.
+            let mut k = j + 1;
+            loop {
+                let p = find3(b, k, b'>', b'"', b'\'')?;
+                if b[p] == b'>' {
+                    i = p + 1;
+                    break;
                 }
-                i += 1;
+                let q = b[p];
+                match find1(b, p + 1, q) {
+                    None => {
+                        return find1(b, p + 1, b'<').map(|_| LT_IN_VALUE);
+                    }
+                    Some(e) => {
+                        if find1(&b[..e], p + 1, b'<').is_some() {
+                            return Some(LT_IN_VALUE);
+                        }
+                        k = e + 1;
+                    }
+                }
             }
-            b']' if b[i..].starts_with(b"]]>") => return Some("']]>' in text"),
-            _ => i += 1,
         }
     }
     None
 }
 
-fn find(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
-    b.get(from..)?
-        .windows(pat.len())
-        .position(|w| w == pat)
-        .map(|p| p + from)
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in (at least) the lowest zero byte of `v`; the lowest
+/// flagged byte is always exact.
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// First index `>= i` of `x`, `y` or `z`.
+#[inline]
+fn find3(b: &[u8], mut i: usize, x: u8, y: u8, z: u8) -> Option<usize> {
+    while i + 8 <= b.len() {
+        let w = word(b, i);
+        let m = zero_bytes(w ^ (LO * x as u64))
+            | zero_bytes(w ^ (LO * y as u64))
+            | zero_bytes(w ^ (LO * z as u64));
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..b.len()).find(|&j| b[j] == x || b[j] == y || b[j] == z)
+}
+
+/// First index `>= i` of `x`.
+#[inline]
+fn find1(b: &[u8], i: usize, x: u8) -> Option<usize> {
+    find3(b, i, x, x, x)
+}
+
+/// First index `>= from` where `pat` starts.
+fn find(b: &[u8], mut from: usize, pat: &[u8]) -> Option<usize> {
+    let (&first, _) = pat.split_first()?;
+    loop {
+        let p = find1(b, from, first)?;
+        if b[p..].starts_with(pat) {
+            return Some(p);
+        }
+        from = p + 1;
+    }
 }
 
 /// The last segment of a profile URL, computed only when displayed.
@@ -1359,7 +1440,7 @@ fn dedup<'s>(v: &[&'s str]) -> Vec<&'s str> {
     out
 }
 
-fn lower_first(s: &str) -> String {
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),
@@ -1367,13 +1448,13 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-fn value_kind_type(v: &Value) -> String {
+fn value_kind_type(v: &Value) -> &'static str {
     if v.at_key("coding").is_some() || v.at_key("text").is_some() {
-        "CodeableConcept".into()
+        "CodeableConcept"
     } else if v.at_key("code").is_some() || v.at_key("system").is_some() {
-        "Coding".into()
+        "Coding"
     } else {
-        "code".into()
+        "code"
     }
 }
 
@@ -1487,28 +1568,29 @@ fn slice_matches(
 }
 
 /// Index a Bundle's entries by fullUrl and by `Type/id`.
-fn index_bundle<'a>(obj: &'a Map<String, Value>, loc: &Loc<'_>) -> FastMap<String, Target<'a>> {
-    let mut idx = FastMap::default();
+fn index_bundle(obj: &Map<String, Value>, bundle: usize) -> BundleIdx<'_> {
+    let mut idx = BundleIdx::default();
     let Some(entries) = obj.at_key("entry").and_then(Value::as_array) else {
         return idx;
     };
+    idx.by_url.reserve(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let Some(res) = e.at_key("resource") else {
             continue;
         };
-        let l = format!("{loc}.entry[{i}].resource");
         let t = Target {
             resource: res,
-            loc: l,
+            bundle,
+            entry: i,
         };
         if let Some(u) = e.at_key("fullUrl").and_then(Value::as_str) {
-            idx.entry(u.to_string()).or_insert_with(|| t.clone());
+            idx.by_url.entry(u).or_insert(t);
         }
         if let (Some(rt), Some(id)) = (
             res.at_key("resourceType").and_then(Value::as_str),
             res.at_key("id").and_then(Value::as_str),
         ) {
-            idx.entry(format!("{rt}/{id}")).or_insert(t);
+            idx.by_type_id.entry((rt, id)).or_insert(t);
         }
     }
     idx
@@ -1613,6 +1695,83 @@ mod tests {
             rules_at(&p),
             vec![("error".into(), XHTML, "Basic.text.div".into())]
         );
+    }
+
+    /// The byte-at-a-time implementation `xml_strictness` replaced.
+    fn xml_strictness_reference(div: &str) -> Option<&'static str> {
+        fn find(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
+            b.get(from..)?
+                .windows(pat.len())
+                .position(|w| w == pat)
+                .map(|p| p + from)
+        }
+        let b = div.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'<' if b[i..].starts_with(b"<!--") => {
+                    i = find(b, i + 4, b"-->")? + 3;
+                }
+                b'<' if b[i..].starts_with(b"<![CDATA[") => {
+                    i = find(b, i + 9, b"]]>")? + 3;
+                }
+                b'<' if b.get(i + 1).is_some_and(|&c| c == b'?' || c == b'!') => {
+                    i = find(b, i + 2, b">")? + 1;
+                }
+                b'<' => {
+                    i += 1;
+                    while i < b.len() && b[i] != b'>' {
+                        if b[i] == b'"' || b[i] == b'\'' {
+                            let q = b[i];
+                            i += 1;
+                            while i < b.len() && b[i] != q {
+                                if b[i] == b'<' {
+                                    return Some("'<' in an attribute value");
+                                }
+                                i += 1;
+                            }
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                b']' if b[i..].starts_with(b"]]>") => return Some("']]>' in text"),
+                _ => i += 1,
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn xml_strictness_agrees_with_the_byte_loop(
+            s in r#"([<>"'\]!?\-\[CDAT a=/]|<!--|-->|<!\[CDATA\[|\]\]>|<p title=|x{8}){0,24}"#
+        ) {
+            proptest::prop_assert_eq!(xml_strictness(&s), xml_strictness_reference(&s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn xml_strictness_agrees_on_cases() {
+        for s in [
+            "",
+            "<",
+            "]]>",
+            "<p a=\"x<\"",
+            "<p a=\"x",
+            "<p a=\"x<",
+            "<p a='x'>]]</p>]]>",
+            "<!-- <a href=\"<\"> -->",
+            "<!-- unterminated <a b=\"<\">",
+            "<![CDATA[ ]]> ]]>",
+            "<?pi <a b=\"<\"?> ]]>",
+            "<!DOCTYPE x> <a b='<'>",
+            "<a b=\"1\" c='2' d=\"'<'\">",
+            "<a b='\"' c=\"<\">",
+            "0123456789<abcdefghij b=\"0123456789<\">",
+        ] {
+            assert_eq!(xml_strictness(s), xml_strictness_reference(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -185,7 +185,7 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
     }
     let mut seen: FastSet<&str> = FastSet::default();
     for (i, e) in arr(o, "entry").iter().enumerate() {
-        let l = format!("{loc}.entry[{i}]");
+        let l = loc.at("entry", Some(i));
         let Some(eo) = e.as_object() else { continue };
         // bdl-2: entry.search.empty() or (type = 'searchset')
         if eo.at_key("search").is_some() && ty != "searchset" {
@@ -199,12 +199,12 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
         // bdl-3: entry.request mandatory for batch/transaction/history, otherwise prohibited
         let needs_req = matches!(ty, "batch" | "transaction" | "history");
         if needs_req != eo.at_key("request").is_some() {
-            w.issue(Severity::Error, "bdl-3", &l, "entry.request mandatory for batch/transaction/history, otherwise prohibited (bdl-3)");
+            w.issue(Severity::Error, "bdl-3", l, "entry.request mandatory for batch/transaction/history, otherwise prohibited (bdl-3)");
         }
         // bdl-4: entry.response mandatory for batch-response/transaction-response/history, otherwise prohibited
         let needs_resp = matches!(ty, "batch-response" | "transaction-response" | "history");
         if needs_resp != eo.at_key("response").is_some() {
-            w.issue(Severity::Error, "bdl-4", &l, "entry.response mandatory for batch-response/transaction-response/history, otherwise prohibited (bdl-4)");
+            w.issue(Severity::Error, "bdl-4", l, "entry.response mandatory for batch-response/transaction-response/history, otherwise prohibited (bdl-4)");
         }
         // bdl-5: resource.exists() or request.exists() or response.exists()
         if eo.at_key("resource").is_none()
@@ -214,7 +214,7 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
             w.issue(
                 Severity::Error,
                 "bdl-5",
-                &l,
+                l,
                 "an entry must have a resource unless it is a request or response (bdl-5)",
             );
         }
@@ -246,6 +246,23 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
             }
         }
     }
+}
+
+/// Whether [`element`] has rules for `owner` (the walk skips the call
+/// otherwise).
+pub(crate) fn has_element_rules(owner: &str) -> bool {
+    matches!(
+        owner,
+        "Identifier"
+            | "Extension"
+            | "Period"
+            | "ContactPoint"
+            | "Quantity"
+            | "Attachment"
+            | "Patient.contact"
+            | "Composition.section"
+            | "Reference"
+    )
 }
 
 /// Element-level invariants, by owner type or backbone path.

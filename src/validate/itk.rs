@@ -43,9 +43,16 @@ const KEY_MESSAGE_DEFINITION: &str = "MessageDefinition";
 const KEY_SENDER_REFERENCE: &str = "SenderReference";
 const KEY_LOCAL_EXTENSION: &str = "LocalExtension";
 
-static UUID_LOWER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$").unwrap()
-});
+/// `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, by hand
+/// (tested against that regex).
+fn is_lower_uuid(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+        })
+}
 // STU3 `instant`: full date-time with seconds and a zone.
 static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -149,16 +156,42 @@ fn one_or_many<'a>(v: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
 
 // ---------------------------------------------------------------- bundle index
 
+/// `base.entry[i]`, rendered only when an issue is reported.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct EntryLoc<'a> {
+    base: &'a str,
+    i: usize,
+}
+
+impl std::fmt::Display for EntryLoc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.entry[{}]", self.base, self.i)
+    }
+}
+
+/// `base.entry[i].resource`, rendered only when needed.
+#[derive(Clone, Copy)]
+struct ResourceLoc<'a>(EntryLoc<'a>);
+
+impl std::fmt::Display for ResourceLoc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.resource", self.0)
+    }
+}
+
 struct Entry<'a> {
     /// `…entry[i]`
-    loc: String,
+    loc: EntryLoc<'a>,
     full_url: Option<&'a str>,
     resource: Option<&'a Value>,
 }
 
 impl<'a> Entry<'a> {
     fn rloc(&self) -> String {
-        format!("{}.resource", self.loc)
+        self.res_loc().to_string()
+    }
+    fn res_loc(&self) -> ResourceLoc<'a> {
+        ResourceLoc(self.loc)
     }
     fn rtype(&self) -> Option<&'a str> {
         self.resource.and_then(resource_type)
@@ -171,16 +204,17 @@ struct BundleIndex<'a> {
 }
 
 impl<'a> BundleIndex<'a> {
-    fn new(bundle: &'a Value, loc: &str) -> Self {
-        let mut entries = Vec::new();
-        let mut by_url = HashMap::default();
-        for (i, e) in arr(bundle, "entry").iter().enumerate() {
+    fn new(bundle: &'a Value, loc: &'a str) -> Self {
+        let items = arr(bundle, "entry");
+        let mut entries = Vec::with_capacity(items.len());
+        let mut by_url = HashMap::with_capacity_and_hasher(items.len(), Default::default());
+        for (i, e) in items.iter().enumerate() {
             let full_url = s(e, "fullUrl");
             if let Some(u) = full_url {
                 by_url.entry(u).or_insert(i);
             }
             entries.push(Entry {
-                loc: format!("{loc}.entry[{i}]"),
+                loc: EntryLoc { base: loc, i },
                 full_url,
                 resource: get(e, "resource").filter(|r| r.is_object()),
             });
@@ -322,7 +356,7 @@ pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
                 let skip_definition = e.rtype() == Some("MessageHeader");
                 check_references(
                     res,
-                    &e.rloc(),
+                    &e.res_loc(),
                     e.full_url,
                     &outer,
                     skip_definition,
@@ -445,7 +479,7 @@ fn check_fullurls(index: &BundleIndex, out: &mut Out) {
             );
         }
         match e.full_url {
-            None => out.error(r::FULLURL_ID, &e.loc, "entry has no fullUrl"),
+            None => out.error(r::FULLURL_ID, &e.loc.to_string(), "entry has no fullUrl"),
             Some(u) => {
                 if let Some(id) = id {
                     // The harness pre-check: the fullUrl ends with the id.
@@ -459,7 +493,7 @@ fn check_fullurls(index: &BundleIndex, out: &mut Out) {
                             "fullUrl must end with the resource id ('urn:uuid:' + id in ITK3)",
                         );
                     } else if u.strip_prefix("urn:uuid:") == Some(id) {
-                        if !UUID_LOWER.is_match(id) {
+                        if !is_lower_uuid(id) {
                             out.error(
                                 r::FULLURL_ID,
                                 &format!("{}.resource.id", e.loc),
@@ -486,51 +520,86 @@ fn check_fullurls(index: &BundleIndex, out: &mut Out) {
     }
 }
 
+/// A path segment under a resource: `.key` or `[i]`.
+#[derive(Clone, Copy)]
+enum Seg<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
 /// Walk every nested object of `res` and check each `reference` string
 /// resolves within `scope`.
 fn check_references(
     res: &Value,
-    loc: &str,
+    loc: &dyn std::fmt::Display,
     own_url: Option<&str>,
     scope: &BundleIndex,
     skip_definition: bool,
     out: &mut Out,
 ) {
-    // One path buffer for the whole walk: segments are pushed and popped,
-    // so only the (rare) reported locations are ever copied.
-    fn walk(
-        v: &Value,
-        path: &mut String,
-        own_url: Option<&str>,
-        scope: &BundleIndex,
+    struct Ctx<'c> {
+        loc: &'c dyn std::fmt::Display,
+        own_url: Option<&'c str>,
+        scope: &'c BundleIndex<'c>,
         skip_definition: bool,
-        out: &mut Out,
-    ) {
+    }
+    // The path is a stack of borrowed segments, rendered only for the
+    // (rare) reported locations.
+    fn render(ctx: &Ctx<'_>, path: &[Seg<'_>]) -> String {
         use std::fmt::Write as _;
+        let mut s = ctx.loc.to_string();
+        for seg in path {
+            let _ = match seg {
+                Seg::Key(k) => write!(s, ".{k}"),
+                Seg::Index(i) => write!(s, "[{i}]"),
+            };
+        }
+        s
+    }
+    fn walk<'v>(v: &'v Value, path: &mut Vec<Seg<'v>>, ctx: &Ctx<'_>, out: &mut Out) {
         match v {
             Value::Object(m) => {
                 // The MessageDefinition handling key holds a canonical URL.
-                let is_definition_key = skip_definition
+                let is_definition_key = ctx.skip_definition
                     && m.iter()
                         .find(|(k, _)| k.as_str() == "url")
                         .map(|(_, x)| x)
                         .and_then(Value::as_str)
                         == Some(KEY_MESSAGE_DEFINITION);
                 for (k, child) in m {
-                    if !matches!(child, Value::Object(_) | Value::Array(_)) && k != "reference" {
+                    let nested = matches!(child, Value::Object(_) | Value::Array(_));
+                    if !nested && k != "reference" {
                         continue;
                     }
-                    let mark = path.len();
-                    path.push('.');
-                    path.push_str(k);
                     if k == "reference" {
                         if let Some(reference) = child.as_str() {
-                            check_one_reference(reference, path, own_url, scope, out);
+                            let bad = if ctx.own_url == Some(reference) {
+                                Some((
+                                    r::SELF_REFERENCE,
+                                    "resource references its own entry's fullUrl",
+                                ))
+                            } else if ctx.scope.resolve(reference).is_none() {
+                                Some((
+                                    r::REF_RESOLVE,
+                                    "reference does not resolve to the fullUrl of an entry in the same Bundle",
+                                ))
+                            } else {
+                                None
+                            };
+                            if let Some((rule, msg)) = bad {
+                                path.push(Seg::Key(k));
+                                let l = render(ctx, path);
+                                path.pop();
+                                out.error(rule, &l, msg);
+                            }
                         }
-                    } else if !(is_definition_key && k == "valueReference") {
-                        walk(child, path, own_url, scope, skip_definition, out);
+                        continue;
                     }
-                    path.truncate(mark);
+                    if nested && !(is_definition_key && k == "valueReference") {
+                        path.push(Seg::Key(k));
+                        walk(child, path, ctx, out);
+                        path.pop();
+                    }
                 }
             }
             Value::Array(a) => {
@@ -538,40 +607,22 @@ fn check_references(
                     if !matches!(child, Value::Object(_) | Value::Array(_)) {
                         continue;
                     }
-                    let mark = path.len();
-                    let _ = write!(path, "[{i}]");
-                    walk(child, path, own_url, scope, skip_definition, out);
-                    path.truncate(mark);
+                    path.push(Seg::Index(i));
+                    walk(child, path, ctx, out);
+                    path.pop();
                 }
             }
             _ => {}
         }
     }
-    let mut path = String::with_capacity(128);
-    path.push_str(loc);
-    walk(res, &mut path, own_url, scope, skip_definition, out);
-}
-
-fn check_one_reference(
-    reference: &str,
-    loc: &str,
-    own_url: Option<&str>,
-    scope: &BundleIndex,
-    out: &mut Out,
-) {
-    if own_url == Some(reference) {
-        out.error(
-            r::SELF_REFERENCE,
-            loc,
-            "resource references its own entry's fullUrl",
-        );
-    } else if scope.resolve(reference).is_none() {
-        out.error(
-            r::REF_RESOLVE,
-            loc,
-            "reference does not resolve to the fullUrl of an entry in the same Bundle",
-        );
-    }
+    let ctx = Ctx {
+        loc,
+        own_url,
+        scope,
+        skip_definition,
+    };
+    let mut path = Vec::with_capacity(16);
+    walk(res, &mut path, &ctx, out);
 }
 
 // ---------------------------------------------------------------- MessageHeader
@@ -1070,9 +1121,13 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
     check_fullurls(&index, out);
     for e in &index.entries {
         match e.resource {
-            None => out.error(r::DOCUMENT_BUNDLE, &e.loc, "entry has no resource"),
+            None => out.error(
+                r::DOCUMENT_BUNDLE,
+                &e.loc.to_string(),
+                "entry has no resource",
+            ),
             Some(res) => {
-                check_references(res, &e.rloc(), e.full_url, &index, false, out);
+                check_references(res, &e.res_loc(), e.full_url, &index, false, out);
                 if profiles(res).next().is_none() {
                     out.warn(
                         r::META_PROFILE,
@@ -1099,7 +1154,7 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
         _ => {
             out.error(
                 r::DOCUMENT_ENTRY_ORDER,
-                &first.loc,
+                &first.loc.to_string(),
                 "the first entry of a document Bundle must be the Composition",
             );
             return;

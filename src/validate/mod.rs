@@ -99,6 +99,7 @@
 //! | `profile-unknown` | information | a declared profile the validator does not hold |
 //! | `bdl-1` … `txt-2` | error | the core invariants in [`INVARIANT_KEYS`], by key |
 
+mod core;
 pub mod files;
 mod formats;
 mod identifiers;

@@ -118,6 +118,14 @@ pub struct Node {
     /// Length and first byte of `n`, to skip most keys without reading `n`.
     #[serde(skip)]
     pub key: (u16, u8),
+    /// `pr` resolved at load: per type code (in `pr`'s order), the index
+    /// ([`Profiles::by_index`]) of each URL's profile, when held.
+    #[serde(skip)]
+    pub prx: Vec<Vec<Option<u32>>>,
+    /// `tg` resolved at load: per target URL, [`Profiles::type_of`] and
+    /// whether the profile is held ([`Profiles::get`] is some).
+    #[serde(skip)]
+    pub tgx: Vec<(Option<String>, bool)>,
 }
 
 impl Node {
@@ -191,7 +199,9 @@ pub enum Member {
 /// The whole table.
 #[derive(Debug)]
 pub struct Profiles {
-    profiles: FastMap<String, Profile>,
+    /// Profile index by canonical URL.
+    profiles: FastMap<String, u32>,
+    list: Vec<Profile>,
     /// owner (type or backbone path) -> element name -> binding
     core_bindings: FastMap<String, FastMap<String, Binding>>,
     value_sets: FastMap<String, Option<ValueSet>>,
@@ -220,6 +230,43 @@ fn prepare(node: &mut Node) {
     }
     for s in &mut node.ss {
         prepare(s);
+    }
+}
+
+/// Resolve every node's `pr` and `tg` URLs once (see [`Node::prx`],
+/// [`Node::tgx`]); `types` is each profile's type, by index.
+fn resolve(node: &mut Node, index: &FastMap<String, u32>, types: &[String]) {
+    let lookup = |u: &str| index.get(u.split('|').next().unwrap_or(u)).copied();
+    node.prx = node
+        .pr
+        .as_ref()
+        .map(|pr| {
+            pr.values()
+                .map(|urls| urls.iter().map(|u| lookup(u)).collect())
+                .collect()
+        })
+        .unwrap_or_default();
+    node.tgx = node
+        .tg
+        .as_ref()
+        .map(|tg| {
+            tg.iter()
+                .map(|u| match lookup(u) {
+                    Some(i) => (Some(types[i as usize].clone()), true),
+                    None => (
+                        u.strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+                            .map(str::to_string),
+                        false,
+                    ),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for c in &mut node.c {
+        resolve(c, index, types);
+    }
+    for s in &mut node.ss {
+        resolve(s, index, types);
     }
 }
 
@@ -292,12 +339,22 @@ impl Profiles {
                     .insert(name.to_string(), b);
             }
         }
-        let mut profiles: FastMap<String, Profile> = raw.profiles.into_iter().collect();
-        for p in profiles.values_mut() {
+        let mut entries: Vec<(String, Profile)> = raw.profiles.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut profiles: FastMap<String, u32> = FastMap::default();
+        let mut list = Vec::with_capacity(entries.len());
+        for (i, (url, mut p)) in entries.into_iter().enumerate() {
             prepare(&mut p.root);
+            profiles.insert(url, i as u32);
+            list.push(p);
+        }
+        let types: Vec<String> = list.iter().map(|p| p.ty.clone()).collect();
+        for p in &mut list {
+            resolve(&mut p.root, &profiles, &types);
         }
         Profiles {
             profiles,
+            list,
             core_bindings,
             value_sets,
         }
@@ -305,8 +362,19 @@ impl Profiles {
 
     /// A profile by canonical URL (a `|version` suffix is ignored).
     pub fn get(&self, url: &str) -> Option<&Profile> {
+        self.index_of(url).map(|i| &self.list[i as usize])
+    }
+
+    /// The index of a profile by canonical URL (a `|version` suffix is
+    /// ignored), for [`Profiles::by_index`].
+    pub fn index_of(&self, url: &str) -> Option<u32> {
         let url = url.split('|').next().unwrap_or(url);
-        self.profiles.get(url)
+        self.profiles.get(url).copied()
+    }
+
+    /// A profile by index ([`Profiles::index_of`], [`Node::prx`]).
+    pub fn by_index(&self, i: u32) -> &Profile {
+        &self.list[i as usize]
     }
 
     /// Number of profiles.
@@ -379,6 +447,50 @@ mod tests {
             p.type_of("http://hl7.org/fhir/StructureDefinition/Patient"),
             Some("Patient")
         );
+    }
+
+    /// Every node's resolved `prx` / `tgx` say what `get` / `type_of` say.
+    #[test]
+    fn resolved_urls_agree_with_lookups() {
+        fn walk(p: &Profiles, n: &Node, seen: &mut usize) {
+            match &n.pr {
+                Some(pr) => {
+                    assert_eq!(pr.len(), n.prx.len());
+                    for (urls, ixs) in pr.values().zip(&n.prx) {
+                        assert_eq!(urls.len(), ixs.len());
+                        for (u, ix) in urls.iter().zip(ixs) {
+                            *seen += 1;
+                            assert_eq!(
+                                ix.map(|i| p.by_index(i) as *const Profile),
+                                p.get(u).map(|x| x as *const Profile),
+                                "{u}"
+                            );
+                        }
+                    }
+                }
+                None => assert!(n.prx.is_empty()),
+            }
+            match &n.tg {
+                Some(tg) => {
+                    assert_eq!(tg.len(), n.tgx.len());
+                    for (u, (t, known)) in tg.iter().zip(&n.tgx) {
+                        *seen += 1;
+                        assert_eq!(t.as_deref(), p.type_of(u), "{u}");
+                        assert_eq!(*known, p.get(u).is_some(), "{u}");
+                    }
+                }
+                None => assert!(n.tgx.is_empty()),
+            }
+            for c in n.c.iter().chain(&n.ss) {
+                walk(p, c, seen);
+            }
+        }
+        let p = profiles();
+        let mut seen = 0;
+        for prof in &p.list {
+            walk(p, &prof.root, &mut seen);
+        }
+        assert!(seen > 100, "{seen}");
     }
 
     #[test]
