@@ -3,8 +3,9 @@
 use std::borrow::Cow;
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::Reader;
+
+use super::scan::{self, NsError, Scopes};
 
 /// Index of a node in its [`Document`].
 pub type NodeId = u32;
@@ -78,17 +79,27 @@ pub struct Document<'a> {
     root: NodeId,
 }
 
-fn borrow_or_own<'i>(src: &'i str, s: &[u8]) -> Cow<'i, str> {
-    let base = src.as_ptr() as usize;
-    let p = s.as_ptr() as usize;
-    if p >= base && p + s.len() <= base + src.len() {
-        let start = p - base;
-        let end = start + s.len();
-        if src.is_char_boundary(start) && src.is_char_boundary(end) {
-            return Cow::Borrowed(&src[start..end]);
-        }
+/// A `&str` for a byte slice of `src` (every slice the reader hands out is
+/// one, cut at ASCII delimiters); anything else is copied.
+#[inline(always)]
+fn sub<'i>(src: &'i str, s: &[u8]) -> Cow<'i, str> {
+    let start = (s.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+    match start
+        .checked_add(s.len())
+        .and_then(|end| src.get(start..end))
+    {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(String::from_utf8_lossy(s).into_owned()),
     }
-    Cow::Owned(String::from_utf8_lossy(s).into_owned())
+}
+
+/// Like [`sub`], as a plain `&str` when the slice is in `src`.
+#[inline(always)]
+fn sub_str<'i>(src: &'i str, s: &[u8]) -> Option<&'i str> {
+    let start = (s.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+    start
+        .checked_add(s.len())
+        .and_then(|end| src.get(start..end))
 }
 
 /// Offset of the first C0 control character other than tab, LF and CR.
@@ -107,31 +118,59 @@ fn first_control_char(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// XML 1.0 §2.11: `\r\n` and a lone `\r` are read as `\n`.
-fn xml10_eols(t: Cow<'_, str>) -> Cow<'_, str> {
-    if !t.as_bytes().contains(&b'\r') {
-        return t;
-    }
-    let mut out = String::with_capacity(t.len());
-    let mut chars = t.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            out.push('\n');
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+/// The pending run of character data: text pieces, CDATA sections and
+/// references between two tags are merged into one text node. A single text
+/// piece (the usual case, and all indentation) stays a slice of the source
+/// until it is known to be kept.
+enum Run<'a> {
+    /// Nothing pending.
+    Empty,
+    /// One text piece, end-of-line handling not yet applied.
+    Raw(&'a str),
+    /// One CDATA section (taken as is).
+    Str(&'a str),
+    /// Merged pieces.
+    Owned(String),
 }
 
-fn cow_from<'i>(src: &'i str, c: Cow<'_, str>) -> Cow<'i, str> {
-    match c {
-        Cow::Borrowed(b) => borrow_or_own(src, b.as_bytes()),
-        Cow::Owned(o) => Cow::Owned(o),
+impl Run<'_> {
+    /// Appends a piece: `text` pieces get XML 1.0 end-of-line handling,
+    /// CDATA and resolved references do not.
+    fn append(&mut self, t: &str, text: bool) {
+        let push = |s: &mut String, t: &str| {
+            if text {
+                scan::push_eols(s, t)
+            } else {
+                s.push_str(t)
+            }
+        };
+        if let Run::Owned(s) = self {
+            push(s, t);
+            return;
+        }
+        let mut s = String::new();
+        match std::mem::replace(self, Run::Empty) {
+            Run::Raw(r) => {
+                s.reserve(r.len() + t.len());
+                scan::push_eols(&mut s, r);
+            }
+            Run::Str(r) => {
+                s.reserve(r.len() + t.len());
+                s.push_str(r);
+            }
+            Run::Empty | Run::Owned(_) => {}
+        }
+        push(&mut s, t);
+        *self = Run::Owned(s);
     }
+}
+
+/// Elements open during parsing.
+struct Open {
+    id: NodeId,
+    /// Last child pushed so far (`NONE` before the first).
+    last_child: NodeId,
+    mixed: bool,
 }
 
 impl<'a> Document<'a> {
@@ -153,206 +192,252 @@ impl<'a> Document<'a> {
             namespaces: vec![String::new()],
             root: NONE,
         };
-        let mut reader = NsReader::from_str(src);
+        // A plain reader: namespaces are resolved here with `Scopes`, which
+        // does what `NsReader` did without re-reading every start tag.
+        let mut reader = Reader::from_str(src);
         {
             let cfg = reader.config_mut();
             cfg.trim_text(false);
             cfg.check_end_names = true;
             cfg.expand_empty_elements = false;
         }
-        let mut stack: Vec<NodeId> = Vec::with_capacity(32);
-        let mut raw_keys: Vec<Cow<'a, str>> = Vec::with_capacity(8);
+        let mut scopes = Scopes::new();
+        let mut stack: Vec<Open> = Vec::with_capacity(32);
+        let mut pairs: Vec<(&'a [u8], &'a [u8])> = Vec::with_capacity(16);
         // Number of open elements that may hold mixed content; outside them
         // whitespace-only text (indentation) carries nothing and is not kept.
         let mut mixed: u32 = 0;
-        // Pending text run: pieces merged into one text node.
-        let mut text: Option<(Cow<'a, str>, u32)> = None;
-        let err = |doc: &Document<'a>, at: u64, msg: String| {
-            let (line, col) = super::line_col(doc.src, at as usize);
+        // Pending text run (merged into one text node) and its position.
+        let mut run = Run::Empty;
+        let mut run_pos: u32 = 0;
+        let err = |at: u64, msg: String| {
+            let (line, col) = super::line_col(src, at as usize);
             ParseError {
                 line,
                 col,
                 message: msg,
             }
         };
+        let undeclared = |at: u64, p: &[u8]| {
+            err(
+                at,
+                format!(
+                    "undeclared namespace prefix '{}'",
+                    String::from_utf8_lossy(p)
+                ),
+            )
+        };
         loop {
             let pos = reader.buffer_position();
-            let (res, ev) = match reader.read_resolved_event() {
-                Ok((r, e)) => (ns_of(&mut doc.namespaces, r), e),
-                Err(e) => return Err(err(&doc, reader.error_position(), describe(&e))),
-            };
-            let res = match res {
-                Ok(n) => n,
-                Err(prefix) => {
-                    return Err(err(
-                        &doc,
-                        pos,
-                        format!("undeclared namespace prefix '{prefix}'"),
-                    ))
-                }
+            let ev = match reader.read_event() {
+                Ok(e) => e,
+                Err(e) => return Err(err(reader.error_position(), describe(&e))),
             };
             match ev {
                 Event::Start(ref e) | Event::Empty(ref e) => {
-                    if stack.is_empty() && doc.root != NONE {
-                        return Err(err(&doc, pos, "more than one root element".into()));
-                    }
-                    doc.flush_text_ws(&mut text, &stack, mixed > 0);
-                    let local = borrow_or_own(src, e.local_name().into_inner());
-                    let attr_start = doc.attrs.len() as u32;
-                    // Duplicate names are checked below on the raw keys
-                    // (quick-xml's own check is quadratic and allocates).
-                    let mut attrs = e.attributes();
-                    attrs.with_checks(false);
-                    raw_keys.clear();
-                    for a in attrs {
-                        let a = match a {
-                            Ok(a) => a,
-                            Err(_) => {
-                                return Err(err(
-                                    &doc,
-                                    pos,
-                                    "malformed attribute (quotes, '=' or duplicate name)".into(),
-                                ))
-                            }
-                        };
-                        if a.value.contains(&b'<') {
+                    let is_start = matches!(ev, Event::Start(_));
+                    let content: &'a [u8] = match sub_str(src, e) {
+                        Some(c) => c.as_bytes(),
+                        // Never: the reader borrows from `src`.
+                        None => return Err(err(pos, "internal error: tag outside the text".into())),
+                    };
+                    let name_len = e.name().as_ref().len();
+                    let (name, rest) = content.split_at(name_len);
+                    pairs.clear();
+                    let attrs_ok = scan::split_attrs(rest, &mut pairs);
+                    // Namespace declarations of this element (up to a
+                    // malformed attribute), then its name.
+                    scopes.open();
+                    for &(k, v) in &pairs {
+                        if scopes.declare(k, v).is_err() {
                             return Err(err(
-                                &doc,
+                                reader.error_position(),
+                                "namespace error (undeclared or reserved prefix)".into(),
+                            ));
+                        }
+                    }
+                    let (prefix, local) = scan::split_qname(name);
+                    let ns = match scopes.resolve(prefix, true, &mut doc.namespaces) {
+                        Ok(n) => n,
+                        Err(NsError::Unknown(p)) => return Err(undeclared(pos, p)),
+                        Err(NsError::Reserved) => {
+                            return Err(err(
+                                reader.error_position(),
+                                "namespace error (undeclared or reserved prefix)".into(),
+                            ))
+                        }
+                    };
+                    if stack.is_empty() && doc.root != NONE {
+                        return Err(err(pos, "more than one root element".into()));
+                    }
+                    doc.flush_run(&mut run, run_pos, &mut stack, mixed > 0);
+                    let attr_start = doc.attrs.len() as u32;
+                    for (i, &(key, value)) in pairs.iter().enumerate() {
+                        let (lt, amp) = scan::lt_amp(value);
+                        if lt {
+                            return Err(err(
                                 pos,
                                 "'<' is not allowed in an attribute value".into(),
                             ));
                         }
-                        let key = a.key.as_ref();
-                        let owned_key = borrow_or_own(src, key);
-                        if raw_keys.contains(&owned_key) {
+                        // Duplicate raw names (quick-xml's own check is
+                        // quadratic and allocates; elements have few).
+                        if pairs[..i].iter().any(|&(k, _)| k == key) {
                             return Err(err(
-                                &doc,
                                 pos,
                                 "malformed attribute (quotes, '=' or duplicate name)".into(),
                             ));
                         }
-                        raw_keys.push(owned_key);
-                        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+                        if key.starts_with(b"xmlns") && (key.len() == 5 || key[5] == b':') {
                             continue;
                         }
-                        let (r, ln) = reader.resolve_attribute(a.key);
-                        let ns = match ns_of(&mut doc.namespaces, r) {
-                            Ok(n) => n,
-                            Err(p) => {
-                                return Err(err(
-                                    &doc,
-                                    pos,
-                                    format!("undeclared namespace prefix '{p}'"),
-                                ))
-                            }
+                        let (prefix, local) = scan::split_qname(key);
+                        let ans = match prefix {
+                            None => 0,
+                            Some(_) => match scopes.resolve(prefix, false, &mut doc.namespaces) {
+                                Ok(n) => n,
+                                Err(NsError::Unknown(p)) => return Err(undeclared(pos, p)),
+                                Err(NsError::Reserved) => 0,
+                            },
                         };
                         // Values without references are slices of the source.
-                        let unescaped = if a.value.contains(&b'&') {
-                            a.unescape_value()
-                        } else {
-                            Ok(borrow_or_own(src, &a.value))
-                        };
-                        let value = match unescaped {
-                            Ok(v) => cow_from(src, v),
-                            Err(_) => {
-                                return Err(err(&doc, pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
+                        let value = if amp {
+                            let raw = sub(src, value);
+                            match quick_xml::escape::unescape(&raw) {
+                                Ok(Cow::Borrowed(_)) => raw,
+                                Ok(Cow::Owned(v)) => Cow::Owned(v),
+                                Err(_) => {
+                                    return Err(err(pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
+                                }
                             }
+                        } else {
+                            sub(src, value)
                         };
                         doc.attrs.push(Attr {
-                            ns,
-                            local: borrow_or_own(src, ln.into_inner()),
+                            ns: ans,
+                            local: sub(src, local),
                             value,
                         });
                     }
-                    let id = doc.push(Node {
-                        kind: NodeKind::Element,
-                        ns: res,
-                        local,
-                        text: Cow::Borrowed(""),
-                        parent: stack.last().copied().unwrap_or(NONE),
-                        first_child: NONE,
-                        last_child: NONE,
-                        next_sibling: NONE,
-                        attr_start,
-                        attr_end: doc.attrs.len() as u32,
-                        subtree_end: 0,
-                        pos: pos as u32,
-                    });
-                    doc.nodes[id as usize].subtree_end = id;
+                    if !attrs_ok {
+                        return Err(err(
+                            pos,
+                            "malformed attribute (quotes, '=' or duplicate name)".into(),
+                        ));
+                    }
+                    let local = sub(src, local);
+                    let is_mixed = is_start && is_mixed(&local);
+                    let id = doc.push_node(
+                        &mut stack,
+                        Node {
+                            kind: NodeKind::Element,
+                            ns,
+                            local,
+                            text: Cow::Borrowed(""),
+                            parent: NONE,
+                            first_child: NONE,
+                            last_child: NONE,
+                            next_sibling: NONE,
+                            attr_start,
+                            attr_end: doc.attrs.len() as u32,
+                            subtree_end: 0,
+                            pos: pos as u32,
+                        },
+                    );
                     if doc.root == NONE {
                         doc.root = id;
                     }
-                    if matches!(ev, Event::Start(_)) {
-                        stack.push(id);
-                        if is_mixed(&doc.nodes[id as usize].local) {
-                            mixed += 1;
-                        }
+                    if is_start {
+                        stack.push(Open {
+                            id,
+                            last_child: NONE,
+                            mixed: is_mixed,
+                        });
+                        mixed += is_mixed as u32;
+                    } else {
+                        scopes.close();
                     }
                 }
                 Event::End(_) => {
-                    doc.flush_text_ws(&mut text, &stack, mixed > 0);
-                    if let Some(id) = stack.pop() {
-                        if is_mixed(&doc.nodes[id as usize].local) {
-                            mixed -= 1;
-                        }
+                    doc.flush_run(&mut run, run_pos, &mut stack, mixed > 0);
+                    if let Some(open) = stack.pop() {
+                        mixed -= open.mixed as u32;
                         let last = (doc.nodes.len() - 1) as NodeId;
-                        doc.nodes[id as usize].subtree_end = last;
+                        let n = &mut doc.nodes[open.id as usize];
+                        n.subtree_end = last;
+                        n.last_child = open.last_child;
                     }
+                    scopes.close();
                 }
                 Event::Text(e) => {
                     if stack.is_empty() {
                         // Whitespace outside the root is fine; anything else is not.
-                        let raw = e.as_ref();
-                        if raw.iter().any(|b| !b.is_ascii_whitespace()) {
-                            return Err(err(&doc, pos, "text outside the root element".into()));
+                        if !scan::all_ws(&e) {
+                            return Err(err(pos, "text outside the root element".into()));
                         }
                         continue;
                     }
                     // XML 1.0 end-of-line handling (CRLF and lone CR become
-                    // LF); text without CR is a slice of the source.
-                    append_text(&mut text, xml10_eols(borrow_or_own(src, &e)), pos as u32);
+                    // LF) is applied when the run is kept; text without CR
+                    // stays a slice of the source.
+                    match (&run, sub_str(src, &e)) {
+                        (Run::Empty, Some(t)) => {
+                            run = Run::Raw(t);
+                            run_pos = pos as u32;
+                        }
+                        (_, t) => {
+                            if matches!(run, Run::Empty) {
+                                run_pos = pos as u32;
+                            }
+                            run.append(t.unwrap_or(&String::from_utf8_lossy(&e)), true);
+                        }
+                    }
                 }
                 Event::CData(e) => {
                     if stack.is_empty() {
-                        return Err(err(&doc, pos, "CDATA outside the root element".into()));
+                        return Err(err(pos, "CDATA outside the root element".into()));
                     }
-                    let t = match e.decode() {
-                        Ok(t) => cow_from(src, t),
-                        Err(_) => {
-                            return Err(err(
-                                &doc,
-                                pos,
-                                "CDATA is not valid in the document encoding".into(),
-                            ))
-                        }
+                    let Some(t) = sub_str(src, &e) else {
+                        return Err(err(
+                            pos,
+                            "CDATA is not valid in the document encoding".into(),
+                        ));
                     };
-                    append_text(&mut text, t, pos as u32);
+                    if matches!(run, Run::Empty) {
+                        run = Run::Str(t);
+                        run_pos = pos as u32;
+                    } else {
+                        run.append(t, false);
+                    }
                 }
                 Event::GeneralRef(e) => {
                     if stack.is_empty() {
-                        return Err(err(&doc, pos, "reference outside the root element".into()));
+                        return Err(err(pos, "reference outside the root element".into()));
                     }
-                    let s: String = if e.is_char_ref() {
+                    let mut utf8 = [0u8; 4];
+                    let s: &str = if e.is_char_ref() {
                         match e.resolve_char_ref() {
-                            Ok(Some(c)) => c.to_string(),
-                            _ => return Err(err(&doc, pos, "invalid character reference".into())),
+                            Ok(Some(c)) => c.encode_utf8(&mut utf8),
+                            _ => return Err(err(pos, "invalid character reference".into())),
                         }
                     } else {
-                        let name = e.decode().map(|n| n.into_owned()).unwrap_or_default();
-                        match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(v) => v.to_string(),
+                        let name = std::str::from_utf8(&e).unwrap_or_default();
+                        match quick_xml::escape::resolve_predefined_entity(name) {
+                            Some(v) => v,
                             None => {
                                 // The "name" may be document text after a
                                 // stray '&': never echo it.
                                 return Err(err(
-                                    &doc,
                                     pos,
                                     "undefined entity reference or unescaped '&' (DTD entities are never resolved)".into(),
                                 ));
                             }
                         }
                     };
-                    append_text(&mut text, Cow::Owned(s), pos as u32);
+                    if matches!(run, Run::Empty) {
+                        run_pos = pos as u32;
+                    }
+                    run.append(s, false);
                 }
                 Event::Eof => break,
                 // Declarations, comments, processing instructions and DTDs
@@ -379,61 +464,70 @@ impl<'a> Document<'a> {
         Ok(doc)
     }
 
-    fn push(&mut self, node: Node<'a>) -> NodeId {
+    /// Appends a node as the last child of the innermost open element (or
+    /// as a root) and returns its id.
+    #[inline]
+    fn push_node(&mut self, stack: &mut [Open], mut node: Node<'a>) -> NodeId {
         let id = self.nodes.len() as NodeId;
-        let parent = node.parent;
-        self.nodes.push(node);
-        if parent != NONE {
-            let p = parent as usize;
-            if self.nodes[p].first_child == NONE {
-                self.nodes[p].first_child = id;
+        node.subtree_end = id;
+        if let Some(open) = stack.last_mut() {
+            node.parent = open.id;
+            if open.last_child == NONE {
+                self.nodes[open.id as usize].first_child = id;
             } else {
-                let last = self.nodes[p].last_child as usize;
-                self.nodes[last].next_sibling = id;
+                self.nodes[open.last_child as usize].next_sibling = id;
             }
-            self.nodes[p].last_child = id;
+            open.last_child = id;
         }
+        self.nodes.push(node);
         id
     }
 
-    fn flush_text_ws(
-        &mut self,
-        text: &mut Option<(Cow<'a, str>, u32)>,
-        stack: &[NodeId],
-        keep_ws: bool,
-    ) {
-        if !keep_ws {
-            if let Some((t, _)) = text {
-                if t.bytes().all(|b| b.is_ascii_whitespace()) {
-                    *text = None;
+    /// Turns the pending run into a text node, unless it is whitespace only
+    /// and `keep_ws` is false (indentation outside mixed content).
+    #[inline]
+    fn flush_run(&mut self, run: &mut Run<'a>, pos: u32, stack: &mut [Open], keep_ws: bool) {
+        let text = match std::mem::replace(run, Run::Empty) {
+            Run::Empty => return,
+            Run::Raw(r) => {
+                if !keep_ws && scan::all_ws(r.as_bytes()) {
                     return;
                 }
+                scan::eols(r)
             }
-        }
-        self.flush_text(text, stack);
-    }
-
-    fn flush_text(&mut self, text: &mut Option<(Cow<'a, str>, u32)>, stack: &[NodeId]) {
-        if let Some((t, pos)) = text.take() {
-            if let Some(&parent) = stack.last() {
-                self.push(Node {
-                    kind: NodeKind::Text,
-                    ns: 0,
-                    local: Cow::Borrowed(""),
-                    text: t,
-                    parent,
-                    first_child: NONE,
-                    last_child: NONE,
-                    next_sibling: NONE,
-                    attr_start: 0,
-                    attr_end: 0,
-                    subtree_end: 0,
-                    pos,
-                });
-                let id = (self.nodes.len() - 1) as NodeId;
-                self.nodes[id as usize].subtree_end = id;
+            Run::Str(t) => {
+                if !keep_ws && scan::all_ws(t.as_bytes()) {
+                    return;
+                }
+                Cow::Borrowed(t)
             }
+            Run::Owned(s) => {
+                if !keep_ws && scan::all_ws(s.as_bytes()) {
+                    return;
+                }
+                Cow::Owned(s)
+            }
+        };
+        if stack.is_empty() {
+            return;
         }
+        self.push_node(
+            stack,
+            Node {
+                kind: NodeKind::Text,
+                ns: 0,
+                local: Cow::Borrowed(""),
+                text,
+                parent: NONE,
+                first_child: NONE,
+                last_child: NONE,
+                next_sibling: NONE,
+                attr_start: 0,
+                attr_end: 0,
+                subtree_end: 0,
+                pos,
+            },
+        );
     }
 
     /// The decoded source text.
@@ -676,29 +770,6 @@ fn describe(e: &quick_xml::Error) -> String {
         quick_xml::Error::Escape(_) => "undefined entity reference or unescaped '&'".into(),
         quick_xml::Error::Namespace(_) => "namespace error (undeclared or reserved prefix)".into(),
         quick_xml::Error::Io(_) => "read error".into(),
-    }
-}
-
-fn append_text<'a>(text: &mut Option<(Cow<'a, str>, u32)>, t: Cow<'a, str>, pos: u32) {
-    match text {
-        None => *text = Some((t, pos)),
-        Some((existing, _)) => existing.to_mut().push_str(&t),
-    }
-}
-
-fn ns_of(table: &mut Vec<String>, r: ResolveResult<'_>) -> Result<u16, String> {
-    match r {
-        ResolveResult::Unbound => Ok(0),
-        ResolveResult::Bound(ns) => {
-            let uri = ns.as_ref();
-            if let Some(i) = table.iter().position(|n| n.as_bytes() == uri) {
-                Ok(i as u16)
-            } else {
-                table.push(String::from_utf8_lossy(uri).into_owned());
-                Ok((table.len() - 1) as u16)
-            }
-        }
-        ResolveResult::Unknown(p) => Err(String::from_utf8_lossy(&p).into_owned()),
     }
 }
 
