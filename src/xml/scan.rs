@@ -12,21 +12,100 @@ use std::borrow::Cow;
 
 /// XML whitespace as quick-xml defines it (space, tab, CR, LF).
 #[inline(always)]
-fn is_ws(b: u8) -> bool {
+pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// One attribute as written: raw key and value (without quotes, references
+/// not resolved), where the key's first `:` is, and whether the value holds
+/// `<` or `&`.
+#[derive(Clone, Copy)]
+pub(crate) struct RawAttr<'s> {
+    pub key: &'s [u8],
+    pub value: &'s [u8],
+    /// Offset of the first `:` in `key`, if any.
+    pub colon: Option<usize>,
+    pub lt: bool,
+    pub amp: bool,
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero when some byte of `x` equals `b`; the lowest flagged byte is
+/// the first match (little-endian load), higher flags may be spurious.
+#[inline(always)]
+pub(crate) fn swar_eq(x: u64, b: u8) -> u64 {
+    let y = x ^ (LO * b as u64);
+    y.wrapping_sub(LO) & !y & HI
+}
+
+/// Offset of the first byte at or after `from` for which `mask` (on eight
+/// bytes, built from [`swar_eq`]) flags, `hit` agreeing byte by byte.
+#[inline(always)]
+pub(crate) fn find_by(
+    s: &[u8],
+    from: usize,
+    mask: impl Fn(u64) -> u64,
+    hit: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut j = from;
+    while j + 8 <= s.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[j..j + 8]);
+        let m = mask(u64::from_le_bytes(w));
+        if m != 0 {
+            return Some(j + (m.trailing_zeros() / 8) as usize);
+        }
+        j += 8;
+    }
+    s.get(j..)?.iter().position(|&b| hit(b)).map(|p| j + p)
+}
+
+/// Length of the value starting at `s[0]` up to the closing `quote`, and
+/// whether it holds `<` / `&`; `None` when the quote is never closed.
+/// Eight bytes at a time: values are mostly ids, codes and UUIDs.
+#[inline(always)]
+fn scan_value(s: &[u8], quote: u8) -> Option<(usize, bool, bool)> {
+    let (mut lt, mut amp) = (false, false);
+    let mut j = 0;
+    while j + 8 <= s.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[j..j + 8]);
+        let x = u64::from_le_bytes(w);
+        let q = swar_eq(x, quote);
+        let other = swar_eq(x, b'<') | swar_eq(x, b'&');
+        if q != 0 {
+            let end = j + (q.trailing_zeros() / 8) as usize;
+            if other != 0 {
+                let (l, a) = lt_amp(&s[j..end]);
+                lt |= l;
+                amp |= a;
+            }
+            return Some((end, lt, amp));
+        }
+        if other != 0 {
+            let (l, a) = lt_amp(&s[j..j + 8]);
+            lt |= l;
+            amp |= a;
+        }
+        j += 8;
+    }
+    let end = j + s[j..].iter().position(|&b| b == quote)?;
+    let (l, a) = lt_amp(&s[j..end]);
+    Some((end, lt | l, amp | a))
+}
+
 /// Splits the attribute part of a start tag (everything after the element
-/// name, up to but excluding `/>` or `>`) into `(key, value)` pairs, the
-/// value raw (references not resolved) and without its quotes.
+/// name, up to but excluding `/>` or `>`) into raw attributes.
 ///
 /// Returns `false` at the first malformed attribute (key without `=`, `=`
-/// without a quoted value, unclosed quote); the pairs before it are kept in
-/// `out`. Boundaries and errors are those of quick-xml's XML-mode attribute
-/// iterator without duplicate checks: attributes need no whitespace between
-/// them, a key is any run of bytes other than whitespace and `=` (its first
-/// byte may be anything but whitespace).
-pub(crate) fn split_attrs<'s>(s: &'s [u8], out: &mut Vec<(&'s [u8], &'s [u8])>) -> bool {
+/// without a quoted value, unclosed quote); the attributes before it are
+/// kept in `out`. Boundaries and errors are those of quick-xml's XML-mode
+/// attribute iterator without duplicate checks: attributes need no
+/// whitespace between them, a key is any run of bytes other than whitespace
+/// and `=` (its first byte may be anything but whitespace).
+pub(crate) fn split_attrs<'s>(s: &'s [u8], out: &mut Vec<RawAttr<'s>>) -> bool {
     let n = s.len();
     let mut i = 0;
     loop {
@@ -37,9 +116,17 @@ pub(crate) fn split_attrs<'s>(s: &'s [u8], out: &mut Vec<(&'s [u8], &'s [u8])>) 
             return true;
         }
         let key_start = i;
+        let mut colon = (s[i] == b':').then_some(0);
         // The first byte belongs to the key whatever it is.
         i += 1;
-        while i < n && s[i] != b'=' && !is_ws(s[i]) {
+        while i < n {
+            let c = s[i];
+            if c == b'=' || is_ws(c) {
+                break;
+            }
+            if c == b':' && colon.is_none() {
+                colon = Some(i - key_start);
+            }
             i += 1;
         }
         if i == n {
@@ -66,9 +153,15 @@ pub(crate) fn split_attrs<'s>(s: &'s [u8], out: &mut Vec<(&'s [u8], &'s [u8])>) 
             return false;
         }
         let value_start = i + 1;
-        match s[value_start..].iter().position(|&b| b == quote) {
-            Some(len) => {
-                out.push((&s[key_start..key_end], &s[value_start..value_start + len]));
+        match scan_value(&s[value_start..], quote) {
+            Some((len, lt, amp)) => {
+                out.push(RawAttr {
+                    key: &s[key_start..key_end],
+                    value: &s[value_start..value_start + len],
+                    colon,
+                    lt,
+                    amp,
+                });
                 i = value_start + len + 1;
             }
             None => return false,
@@ -157,6 +250,10 @@ pub(crate) enum NsError<'s> {
 pub(crate) struct Scopes<'s> {
     bindings: Vec<Binding<'s>>,
     level: u32,
+    /// Cached result for unprefixed element names (`UNSET` = none), and
+    /// for the last prefix resolved; both dropped when bindings change.
+    default: u16,
+    last: (&'s [u8], u16),
 }
 
 impl<'s> Scopes<'s> {
@@ -170,7 +267,12 @@ impl<'s> Scopes<'s> {
                 index: UNSET,
             });
         }
-        Scopes { bindings, level: 0 }
+        Scopes {
+            bindings,
+            level: 0,
+            default: UNSET,
+            last: (b"", UNSET),
+        }
     }
 
     /// Opens the scope of a start (or empty) element.
@@ -185,6 +287,8 @@ impl<'s> Scopes<'s> {
         self.level = self.level.saturating_sub(1);
         while self.bindings.last().is_some_and(|b| b.level > self.level) {
             self.bindings.pop();
+            self.default = UNSET;
+            self.last.1 = UNSET;
         }
     }
 
@@ -214,6 +318,8 @@ impl<'s> Scopes<'s> {
             level: self.level,
             index: UNSET,
         });
+        self.default = UNSET;
+        self.last.1 = UNSET;
         Ok(())
     }
 
@@ -228,9 +334,14 @@ impl<'s> Scopes<'s> {
     ) -> Result<u16, NsError<'s>> {
         let found = match prefix {
             None if !element => return Ok(0),
+            None if self.default != UNSET => return Ok(self.default),
+            Some(p) if self.last.1 != UNSET && self.last.0 == p => return Ok(self.last.1),
             None => match self.bindings.iter().rposition(|b| b.prefix.is_empty()) {
                 Some(i) if !self.bindings[i].uri.is_empty() => i,
-                _ => return Ok(0),
+                _ => {
+                    self.default = 0;
+                    return Ok(0);
+                }
             },
             Some(p) => match self
                 .bindings
@@ -251,7 +362,12 @@ impl<'s> Scopes<'s> {
                 }
             };
         }
-        Ok(b.index)
+        let index = b.index;
+        match prefix {
+            None => self.default = index,
+            Some(p) => self.last = (p, index),
+        }
+        Ok(index)
     }
 }
 
@@ -264,10 +380,16 @@ mod tests {
         let ok = split_attrs(s.as_bytes(), &mut out);
         let pairs = out
             .iter()
-            .map(|(k, v)| {
+            .map(|a: &RawAttr<'_>| {
+                // The recorded colon, '<' and '&' must be those of the slices.
+                assert_eq!(a.colon, a.key.iter().position(|&b| b == b':'));
+                assert_eq!(
+                    (a.lt, a.amp),
+                    (a.value.contains(&b'<'), a.value.contains(&b'&'))
+                );
                 (
-                    String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
+                    String::from_utf8_lossy(a.key).into_owned(),
+                    String::from_utf8_lossy(a.value).into_owned(),
                 )
             })
             .collect();
@@ -302,6 +424,10 @@ mod tests {
             r#" a="x'y" b='x"y'"#,
             r#" a="1" / "#,
             " \u{e9}=\"\u{a3}\"",
+            // Values across the 8-byte steps; '<' / '&' just after a quote.
+            r#" a="1" b="<&" c='12345678' d="123456789012345&lt;x" e="1234567"<"#,
+            r#" a="12345678901234567890123" b='x&amp;' c="""#,
+            r#" a="1234567"#,
         ];
         for c in cases {
             let tag = format!("e{c}");
@@ -364,8 +490,14 @@ mod tests {
         // `xmlns:p=""` undeclares p; an empty prefix never resolves.
         s.open();
         assert!(s.declare(b"xmlns:p", b"").is_ok());
-        assert!(matches!(s.resolve(Some(b"p"), true, &mut t), Err(NsError::Unknown(_))));
-        assert!(matches!(s.resolve(Some(b""), true, &mut t), Err(NsError::Unknown(_))));
+        assert!(matches!(
+            s.resolve(Some(b"p"), true, &mut t),
+            Err(NsError::Unknown(_))
+        ));
+        assert!(matches!(
+            s.resolve(Some(b""), true, &mut t),
+            Err(NsError::Unknown(_))
+        ));
         s.close();
         // `xmlns:=` binds like a default declaration (quick-xml behaviour).
         s.open();
@@ -378,10 +510,22 @@ mod tests {
         // Reserved prefixes and URIs.
         s.open();
         assert!(s.declare(b"xmlns:xml", XML_NS).is_ok());
-        assert!(matches!(s.declare(b"xmlns:xml", b"urn:x"), Err(NsError::Reserved)));
-        assert!(matches!(s.declare(b"xmlns:xmlns", b"urn:x"), Err(NsError::Reserved)));
-        assert!(matches!(s.declare(b"xmlns:q", XML_NS), Err(NsError::Reserved)));
-        assert!(matches!(s.declare(b"xmlns:q", XMLNS_NS), Err(NsError::Reserved)));
+        assert!(matches!(
+            s.declare(b"xmlns:xml", b"urn:x"),
+            Err(NsError::Reserved)
+        ));
+        assert!(matches!(
+            s.declare(b"xmlns:xmlns", b"urn:x"),
+            Err(NsError::Reserved)
+        ));
+        assert!(matches!(
+            s.declare(b"xmlns:q", XML_NS),
+            Err(NsError::Reserved)
+        ));
+        assert!(matches!(
+            s.declare(b"xmlns:q", XMLNS_NS),
+            Err(NsError::Reserved)
+        ));
         assert!(s.declare(b"xmlns", XMLNS_NS).is_ok());
     }
 }

@@ -2,10 +2,12 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, Event};
 use quick_xml::Reader;
 
 use super::scan::{self, NsError, Scopes};
+
+mod fast;
 
 /// Index of a node in its [`Document`].
 pub type NodeId = u32;
@@ -166,328 +168,326 @@ impl Run<'_> {
 }
 
 /// Elements open during parsing.
-struct Open {
+struct Open<'a> {
     id: NodeId,
+    /// Raw element name (for the fast tokenizer's end-tag check).
+    name: &'a [u8],
     /// Last child pushed so far (`NONE` before the first).
     last_child: NodeId,
     mixed: bool,
 }
 
-impl<'a> Document<'a> {
-    /// Parse `src`. DTDs are skipped; unknown entities are errors.
-    pub fn parse(src: &'a str) -> Result<Document<'a>, ParseError> {
-        // XML 1.0 forbids C0 controls other than tab, LF and CR anywhere.
-        if let Some(at) = first_control_char(src.as_bytes()) {
-            let (line, col) = super::line_col(src, at);
-            return Err(ParseError {
-                line,
-                col,
-                message: "control character not allowed in XML".into(),
-            });
-        }
-        let mut doc = Document {
+/// Builds the tree from tokens; both tokenizers feed it the same events
+/// (the same slices of the source, the same reader positions).
+struct Builder<'a> {
+    src: &'a str,
+    doc: Document<'a>,
+    scopes: Scopes<'a>,
+    stack: Vec<Open<'a>>,
+    pairs: Vec<scan::RawAttr<'a>>,
+    /// Number of open elements that may hold mixed content; outside them
+    /// whitespace-only text (indentation) carries nothing and is not kept.
+    mixed: u32,
+    /// Pending text run (merged into one text node) and its position.
+    run: Run<'a>,
+    run_pos: u32,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a str) -> Self {
+        Builder {
             src,
-            nodes: Vec::with_capacity(src.len() / 40),
-            attrs: Vec::with_capacity(src.len() / 40),
-            namespaces: vec![String::new()],
-            root: NONE,
-        };
-        // A plain reader: namespaces are resolved here with `Scopes`, which
-        // does what `NsReader` did without re-reading every start tag.
-        let mut reader = Reader::from_str(src);
-        {
-            let cfg = reader.config_mut();
-            cfg.trim_text(false);
-            cfg.check_end_names = true;
-            cfg.expand_empty_elements = false;
+            doc: Document {
+                src,
+                nodes: Vec::with_capacity(src.len() / 32),
+                attrs: Vec::with_capacity(src.len() / 40),
+                namespaces: vec![String::new()],
+                root: NONE,
+            },
+            scopes: Scopes::new(),
+            stack: Vec::with_capacity(32),
+            pairs: Vec::with_capacity(16),
+            mixed: 0,
+            run: Run::Empty,
+            run_pos: 0,
         }
-        let mut scopes = Scopes::new();
-        let mut stack: Vec<Open> = Vec::with_capacity(32);
-        let mut pairs: Vec<(&'a [u8], &'a [u8])> = Vec::with_capacity(16);
-        // Number of open elements that may hold mixed content; outside them
-        // whitespace-only text (indentation) carries nothing and is not kept.
-        let mut mixed: u32 = 0;
-        // Pending text run (merged into one text node) and its position.
-        let mut run = Run::Empty;
-        let mut run_pos: u32 = 0;
-        let err = |at: u64, msg: String| {
-            let (line, col) = super::line_col(src, at as usize);
-            ParseError {
-                line,
-                col,
-                message: msg,
+    }
+
+    #[cold]
+    fn err(&self, at: u64, message: String) -> ParseError {
+        let (line, col) = super::line_col(self.src, at as usize);
+        ParseError { line, col, message }
+    }
+
+    #[cold]
+    fn undeclared(&self, at: u64, p: &[u8]) -> ParseError {
+        self.err(
+            at,
+            format!(
+                "undeclared namespace prefix '{}'",
+                String::from_utf8_lossy(p)
+            ),
+        )
+    }
+
+    /// A namespace declaration error. `NsReader` reported these at its
+    /// `error_position()`, which is 0 when no syntax error came first (and
+    /// none can have: syntax errors end the parse), i.e. at 1:1.
+    #[cold]
+    fn reserved(&self) -> ParseError {
+        self.err(0, "namespace error (undeclared or reserved prefix)".into())
+    }
+
+    /// A start tag (`empty` for `<x/>`): `content` is what lies between `<`
+    /// and `>` (without the `/` of an empty tag), its name the first
+    /// `name_len` bytes.
+    fn start(
+        &mut self,
+        pos: u64,
+        content: &'a [u8],
+        name_len: usize,
+        empty: bool,
+    ) -> Result<(), ParseError> {
+        let src = self.src;
+        let (name, rest) = content.split_at(name_len);
+        let mut pairs = std::mem::take(&mut self.pairs);
+        pairs.clear();
+        let attrs_ok = scan::split_attrs(rest, &mut pairs);
+        // Namespace declarations of this element (up to a malformed
+        // attribute), then its name.
+        self.scopes.open();
+        for a in &pairs {
+            if a.key.starts_with(b"xmlns") && self.scopes.declare(a.key, a.value).is_err() {
+                return Err(self.reserved());
             }
+        }
+        let (prefix, local) = scan::split_qname(name);
+        let ns = match self.scopes.resolve(prefix, true, &mut self.doc.namespaces) {
+            Ok(n) => n,
+            Err(NsError::Unknown(p)) => return Err(self.undeclared(pos, p)),
+            Err(NsError::Reserved) => return Err(self.reserved()),
         };
-        let undeclared = |at: u64, p: &[u8]| {
-            err(
-                at,
-                format!(
-                    "undeclared namespace prefix '{}'",
-                    String::from_utf8_lossy(p)
-                ),
-            )
-        };
-        loop {
-            let pos = reader.buffer_position();
-            let ev = match reader.read_event() {
-                Ok(e) => e,
-                Err(e) => return Err(err(reader.error_position(), describe(&e))),
-            };
-            match ev {
-                Event::Start(ref e) | Event::Empty(ref e) => {
-                    let is_start = matches!(ev, Event::Start(_));
-                    let content: &'a [u8] = match sub_str(src, e) {
-                        Some(c) => c.as_bytes(),
-                        // Never: the reader borrows from `src`.
-                        None => return Err(err(pos, "internal error: tag outside the text".into())),
-                    };
-                    let name_len = e.name().as_ref().len();
-                    let (name, rest) = content.split_at(name_len);
-                    pairs.clear();
-                    let attrs_ok = scan::split_attrs(rest, &mut pairs);
-                    // Namespace declarations of this element (up to a
-                    // malformed attribute), then its name.
-                    scopes.open();
-                    for &(k, v) in &pairs {
-                        if scopes.declare(k, v).is_err() {
-                            return Err(err(
-                                reader.error_position(),
-                                "namespace error (undeclared or reserved prefix)".into(),
-                            ));
-                        }
-                    }
-                    let (prefix, local) = scan::split_qname(name);
-                    let ns = match scopes.resolve(prefix, true, &mut doc.namespaces) {
-                        Ok(n) => n,
-                        Err(NsError::Unknown(p)) => return Err(undeclared(pos, p)),
-                        Err(NsError::Reserved) => {
-                            return Err(err(
-                                reader.error_position(),
-                                "namespace error (undeclared or reserved prefix)".into(),
-                            ))
-                        }
-                    };
-                    if stack.is_empty() && doc.root != NONE {
-                        return Err(err(pos, "more than one root element".into()));
-                    }
-                    doc.flush_run(&mut run, run_pos, &mut stack, mixed > 0);
-                    let attr_start = doc.attrs.len() as u32;
-                    for (i, &(key, value)) in pairs.iter().enumerate() {
-                        let (lt, amp) = scan::lt_amp(value);
-                        if lt {
-                            return Err(err(
-                                pos,
-                                "'<' is not allowed in an attribute value".into(),
-                            ));
-                        }
-                        // Duplicate raw names (quick-xml's own check is
-                        // quadratic and allocates; elements have few).
-                        if pairs[..i].iter().any(|&(k, _)| k == key) {
-                            return Err(err(
-                                pos,
-                                "malformed attribute (quotes, '=' or duplicate name)".into(),
-                            ));
-                        }
-                        if key.starts_with(b"xmlns") && (key.len() == 5 || key[5] == b':') {
-                            continue;
-                        }
-                        let (prefix, local) = scan::split_qname(key);
-                        let ans = match prefix {
-                            None => 0,
-                            Some(_) => match scopes.resolve(prefix, false, &mut doc.namespaces) {
-                                Ok(n) => n,
-                                Err(NsError::Unknown(p)) => return Err(undeclared(pos, p)),
-                                Err(NsError::Reserved) => 0,
-                            },
-                        };
-                        // Values without references are slices of the source.
-                        let value = if amp {
-                            let raw = sub(src, value);
-                            match quick_xml::escape::unescape(&raw) {
-                                Ok(Cow::Borrowed(_)) => raw,
-                                Ok(Cow::Owned(v)) => Cow::Owned(v),
-                                Err(_) => {
-                                    return Err(err(pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
-                                }
-                            }
-                        } else {
-                            sub(src, value)
-                        };
-                        doc.attrs.push(Attr {
-                            ns: ans,
-                            local: sub(src, local),
-                            value,
-                        });
-                    }
-                    if !attrs_ok {
-                        return Err(err(
-                            pos,
-                            "malformed attribute (quotes, '=' or duplicate name)".into(),
-                        ));
-                    }
-                    let local = sub(src, local);
-                    let is_mixed = is_start && is_mixed(&local);
-                    let id = doc.push_node(
-                        &mut stack,
-                        Node {
-                            kind: NodeKind::Element,
-                            ns,
-                            local,
-                            text: Cow::Borrowed(""),
-                            parent: NONE,
-                            first_child: NONE,
-                            last_child: NONE,
-                            next_sibling: NONE,
-                            attr_start,
-                            attr_end: doc.attrs.len() as u32,
-                            subtree_end: 0,
-                            pos: pos as u32,
-                        },
-                    );
-                    if doc.root == NONE {
-                        doc.root = id;
-                    }
-                    if is_start {
-                        stack.push(Open {
-                            id,
-                            last_child: NONE,
-                            mixed: is_mixed,
-                        });
-                        mixed += is_mixed as u32;
-                    } else {
-                        scopes.close();
-                    }
-                }
-                Event::End(_) => {
-                    doc.flush_run(&mut run, run_pos, &mut stack, mixed > 0);
-                    if let Some(open) = stack.pop() {
-                        mixed -= open.mixed as u32;
-                        let last = (doc.nodes.len() - 1) as NodeId;
-                        let n = &mut doc.nodes[open.id as usize];
-                        n.subtree_end = last;
-                        n.last_child = open.last_child;
-                    }
-                    scopes.close();
-                }
-                Event::Text(e) => {
-                    if stack.is_empty() {
-                        // Whitespace outside the root is fine; anything else is not.
-                        if !scan::all_ws(&e) {
-                            return Err(err(pos, "text outside the root element".into()));
-                        }
+        if self.stack.is_empty() && self.doc.root != NONE {
+            return Err(self.err(pos, "more than one root element".into()));
+        }
+        self.flush_run();
+        let attr_start = self.doc.attrs.len() as u32;
+        for (i, a) in pairs.iter().enumerate() {
+            if a.lt {
+                return Err(self.err(pos, "'<' is not allowed in an attribute value".into()));
+            }
+            // Duplicate raw names (quick-xml's own check is quadratic and
+            // allocates; elements have few attributes).
+            if pairs[..i].iter().any(|p| p.key == a.key) {
+                return Err(self.err(
+                    pos,
+                    "malformed attribute (quotes, '=' or duplicate name)".into(),
+                ));
+            }
+            let (ans, local) = match a.colon {
+                None if a.key == b"xmlns" => continue,
+                None => (0, a.key),
+                Some(c) => {
+                    let (prefix, local) = (&a.key[..c], &a.key[c + 1..]);
+                    if prefix == b"xmlns" {
                         continue;
                     }
-                    // XML 1.0 end-of-line handling (CRLF and lone CR become
-                    // LF) is applied when the run is kept; text without CR
-                    // stays a slice of the source.
-                    match (&run, sub_str(src, &e)) {
-                        (Run::Empty, Some(t)) => {
-                            run = Run::Raw(t);
-                            run_pos = pos as u32;
-                        }
-                        (_, t) => {
-                            if matches!(run, Run::Empty) {
-                                run_pos = pos as u32;
-                            }
-                            run.append(t.unwrap_or(&String::from_utf8_lossy(&e)), true);
-                        }
+                    match self
+                        .scopes
+                        .resolve(Some(prefix), false, &mut self.doc.namespaces)
+                    {
+                        Ok(n) => (n, local),
+                        Err(NsError::Unknown(p)) => return Err(self.undeclared(pos, p)),
+                        Err(NsError::Reserved) => return Err(self.reserved()),
                     }
                 }
-                Event::CData(e) => {
-                    if stack.is_empty() {
-                        return Err(err(pos, "CDATA outside the root element".into()));
-                    }
-                    let Some(t) = sub_str(src, &e) else {
-                        return Err(err(
-                            pos,
-                            "CDATA is not valid in the document encoding".into(),
-                        ));
-                    };
-                    if matches!(run, Run::Empty) {
-                        run = Run::Str(t);
-                        run_pos = pos as u32;
-                    } else {
-                        run.append(t, false);
+            };
+            // Values without references are slices of the source.
+            let value = if a.amp {
+                let raw = sub(src, a.value);
+                match quick_xml::escape::unescape(&raw) {
+                    Ok(Cow::Borrowed(_)) => raw,
+                    Ok(Cow::Owned(v)) => Cow::Owned(v),
+                    Err(_) => {
+                        return Err(self.err(pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
                     }
                 }
-                Event::GeneralRef(e) => {
-                    if stack.is_empty() {
-                        return Err(err(pos, "reference outside the root element".into()));
-                    }
-                    let mut utf8 = [0u8; 4];
-                    let s: &str = if e.is_char_ref() {
-                        match e.resolve_char_ref() {
-                            Ok(Some(c)) => c.encode_utf8(&mut utf8),
-                            _ => return Err(err(pos, "invalid character reference".into())),
-                        }
-                    } else {
-                        let name = std::str::from_utf8(&e).unwrap_or_default();
-                        match quick_xml::escape::resolve_predefined_entity(name) {
-                            Some(v) => v,
-                            None => {
-                                // The "name" may be document text after a
-                                // stray '&': never echo it.
-                                return Err(err(
-                                    pos,
-                                    "undefined entity reference or unescaped '&' (DTD entities are never resolved)".into(),
-                                ));
-                            }
-                        }
-                    };
-                    if matches!(run, Run::Empty) {
-                        run_pos = pos as u32;
-                    }
-                    run.append(s, false);
-                }
-                Event::Eof => break,
-                // Declarations, comments, processing instructions and DTDs
-                // carry nothing we map; DTDs are deliberately ignored.
-                _ => {}
+            } else {
+                sub(src, a.value)
+            };
+            self.doc.attrs.push(Attr {
+                ns: ans,
+                local: sub(src, local),
+                value,
+            });
+        }
+        self.pairs = pairs;
+        if !attrs_ok {
+            return Err(self.err(
+                pos,
+                "malformed attribute (quotes, '=' or duplicate name)".into(),
+            ));
+        }
+        let local = sub(src, local);
+        let is_mixed = !empty && is_mixed(&local);
+        let id = self.push_node(Node {
+            kind: NodeKind::Element,
+            ns,
+            local,
+            text: Cow::Borrowed(""),
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            attr_start,
+            attr_end: self.doc.attrs.len() as u32,
+            subtree_end: 0,
+            pos: pos as u32,
+        });
+        if self.doc.root == NONE {
+            self.doc.root = id;
+        }
+        if empty {
+            self.scopes.close();
+        } else {
+            self.stack.push(Open {
+                id,
+                name,
+                last_child: NONE,
+                mixed: is_mixed,
+            });
+            self.mixed += is_mixed as u32;
+        }
+        Ok(())
+    }
+
+    /// An end tag (already matched against the open element).
+    fn end(&mut self) {
+        self.flush_run();
+        if let Some(open) = self.stack.pop() {
+            self.mixed -= open.mixed as u32;
+            let last = (self.doc.nodes.len() - 1) as NodeId;
+            let n = &mut self.doc.nodes[open.id as usize];
+            n.subtree_end = last;
+            n.last_child = open.last_child;
+        }
+        self.scopes.close();
+    }
+
+    /// A text piece (between markup and/or references; never empty).
+    #[inline]
+    fn text(&mut self, pos: u64, t: &'a str) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            // Whitespace outside the root is fine; anything else is not.
+            if !scan::all_ws(t.as_bytes()) {
+                return Err(self.err(pos, "text outside the root element".into()));
             }
+            return Ok(());
         }
-        if !stack.is_empty() {
-            let (line, col) = super::line_col(src, src.len());
-            return Err(ParseError {
-                line,
-                col,
-                message: "unexpected end of file: element not closed (truncated document?)".into(),
-            });
+        // XML 1.0 end-of-line handling (CRLF and lone CR become LF) is
+        // applied when the run is kept; text without CR stays a slice.
+        if let Run::Empty = self.run {
+            self.run = Run::Raw(t);
+            self.run_pos = pos as u32;
+        } else {
+            self.run.append(t, true);
         }
-        if doc.root == NONE {
-            let (line, col) = super::line_col(src, src.len());
-            return Err(ParseError {
-                line,
-                col,
-                message: "no root element (not an XML document)".into(),
-            });
+        Ok(())
+    }
+
+    /// A CDATA section's content.
+    fn cdata(&mut self, pos: u64, t: &'a str) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            return Err(self.err(pos, "CDATA outside the root element".into()));
         }
-        Ok(doc)
+        if let Run::Empty = self.run {
+            self.run = Run::Str(t);
+            self.run_pos = pos as u32;
+        } else {
+            self.run.append(t, false);
+        }
+        Ok(())
+    }
+
+    /// A reference `&name;` (`name` without `&` and `;`).
+    fn reference(&mut self, pos: u64, r: &BytesRef<'_>) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            return Err(self.err(pos, "reference outside the root element".into()));
+        }
+        let mut utf8 = [0u8; 4];
+        let s: &str = if r.is_char_ref() {
+            match r.resolve_char_ref() {
+                Ok(Some(c)) => c.encode_utf8(&mut utf8),
+                _ => return Err(self.err(pos, "invalid character reference".into())),
+            }
+        } else {
+            let name = std::str::from_utf8(r).unwrap_or_default();
+            match quick_xml::escape::resolve_predefined_entity(name) {
+                Some(v) => v,
+                None => {
+                    // The "name" may be document text after a stray '&':
+                    // never echo it.
+                    return Err(self.err(
+                        pos,
+                        "undefined entity reference or unescaped '&' (DTD entities are never resolved)".into(),
+                    ));
+                }
+            }
+        };
+        if let Run::Empty = self.run {
+            self.run_pos = pos as u32;
+        }
+        self.run.append(s, false);
+        Ok(())
+    }
+
+    /// End of input: the finished document or why there is none.
+    fn finish(self) -> Result<Document<'a>, ParseError> {
+        let src = self.src;
+        if !self.stack.is_empty() {
+            return Err(self.err(
+                src.len() as u64,
+                "unexpected end of file: element not closed (truncated document?)".into(),
+            ));
+        }
+        if self.doc.root == NONE {
+            return Err(self.err(
+                src.len() as u64,
+                "no root element (not an XML document)".into(),
+            ));
+        }
+        Ok(self.doc)
     }
 
     /// Appends a node as the last child of the innermost open element (or
     /// as a root) and returns its id.
     #[inline]
-    fn push_node(&mut self, stack: &mut [Open], mut node: Node<'a>) -> NodeId {
-        let id = self.nodes.len() as NodeId;
+    fn push_node(&mut self, mut node: Node<'a>) -> NodeId {
+        let nodes = &mut self.doc.nodes;
+        let id = nodes.len() as NodeId;
         node.subtree_end = id;
-        if let Some(open) = stack.last_mut() {
+        if let Some(open) = self.stack.last_mut() {
             node.parent = open.id;
             if open.last_child == NONE {
-                self.nodes[open.id as usize].first_child = id;
+                nodes[open.id as usize].first_child = id;
             } else {
-                self.nodes[open.last_child as usize].next_sibling = id;
+                nodes[open.last_child as usize].next_sibling = id;
             }
             open.last_child = id;
         }
-        self.nodes.push(node);
+        nodes.push(node);
         id
     }
 
     /// Turns the pending run into a text node, unless it is whitespace only
-    /// and `keep_ws` is false (indentation outside mixed content).
+    /// outside mixed content (indentation).
     #[inline]
-    fn flush_run(&mut self, run: &mut Run<'a>, pos: u32, stack: &mut [Open], keep_ws: bool) {
-        let text = match std::mem::replace(run, Run::Empty) {
+    fn flush_run(&mut self) {
+        if let Run::Empty = self.run {
+            return;
+        }
+        let keep_ws = self.mixed > 0;
+        let text = match std::mem::replace(&mut self.run, Run::Empty) {
             Run::Empty => return,
             Run::Raw(r) => {
                 if !keep_ws && scan::all_ws(r.as_bytes()) {
@@ -508,26 +508,95 @@ impl<'a> Document<'a> {
                 Cow::Owned(s)
             }
         };
-        if stack.is_empty() {
+        if self.stack.is_empty() {
             return;
         }
-        self.push_node(
-            stack,
-            Node {
-                kind: NodeKind::Text,
-                ns: 0,
-                local: Cow::Borrowed(""),
-                text,
-                parent: NONE,
-                first_child: NONE,
-                last_child: NONE,
-                next_sibling: NONE,
-                attr_start: 0,
-                attr_end: 0,
-                subtree_end: 0,
-                pos,
-            },
-        );
+        let pos = self.run_pos;
+        self.push_node(Node {
+            kind: NodeKind::Text,
+            ns: 0,
+            local: Cow::Borrowed(""),
+            text,
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            attr_start: 0,
+            attr_end: 0,
+            subtree_end: 0,
+            pos,
+        });
+    }
+}
+
+impl<'a> Document<'a> {
+    /// Parse `src`. DTDs are skipped; unknown entities are errors.
+    pub fn parse(src: &'a str) -> Result<Document<'a>, ParseError> {
+        // XML 1.0 forbids C0 controls other than tab, LF and CR anywhere.
+        if let Some(at) = first_control_char(src.as_bytes()) {
+            let (line, col) = super::line_col(src, at);
+            return Err(ParseError {
+                line,
+                col,
+                message: "control character not allowed in XML".into(),
+            });
+        }
+        // The usual, well-formed document takes the fast tokenizer; anything
+        // it does not handle, and every error, is parsed again with
+        // quick-xml, whose errors (messages and positions) are the rules.
+        if let Some(doc) = fast::parse(src) {
+            return Ok(doc);
+        }
+        Self::parse_with_reader(src)
+    }
+
+    /// The reference parse on quick-xml's reader (every error path).
+    pub(super) fn parse_with_reader(src: &'a str) -> Result<Document<'a>, ParseError> {
+        // A plain reader: namespaces are resolved by `Scopes`, which does
+        // what `NsReader` did without re-reading every start tag.
+        let mut reader = Reader::from_str(src);
+        {
+            let cfg = reader.config_mut();
+            cfg.trim_text(false);
+            cfg.check_end_names = true;
+            cfg.expand_empty_elements = false;
+        }
+        let mut b = Builder::new(src);
+        loop {
+            let pos = reader.buffer_position();
+            let ev = match reader.read_event() {
+                Ok(e) => e,
+                Err(e) => return Err(b.err(reader.error_position(), describe(&e))),
+            };
+            match ev {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let Some(content) = sub_str(src, e) else {
+                        // Never: the reader borrows from `src`.
+                        return Err(b.err(pos, "internal error: tag outside the text".into()));
+                    };
+                    let name_len = e.name().as_ref().len();
+                    let empty = matches!(ev, Event::Empty(_));
+                    b.start(pos, content.as_bytes(), name_len, empty)?;
+                }
+                Event::End(_) => b.end(),
+                Event::Text(e) => match sub_str(src, &e) {
+                    Some(t) => b.text(pos, t)?,
+                    None => return Err(b.err(pos, "internal error: text outside the text".into())),
+                },
+                Event::CData(e) => match sub_str(src, &e) {
+                    Some(t) => b.cdata(pos, t)?,
+                    None => {
+                        return Err(b.err(pos, "CDATA is not valid in the document encoding".into()))
+                    }
+                },
+                Event::GeneralRef(e) => b.reference(pos, &e)?,
+                Event::Eof => break,
+                // Declarations, comments, processing instructions and DTDs
+                // carry nothing we map; DTDs are deliberately ignored.
+                _ => {}
+            }
+        }
+        b.finish()
     }
 
     /// The decoded source text.
