@@ -66,7 +66,7 @@ pub(crate) fn find_by(
 /// whether it holds `<` / `&`; `None` when the quote is never closed.
 /// Eight bytes at a time: values are mostly ids, codes and UUIDs.
 #[inline(always)]
-fn scan_value(s: &[u8], quote: u8) -> Option<(usize, bool, bool)> {
+pub(crate) fn scan_value(s: &[u8], quote: u8) -> Option<(usize, bool, bool)> {
     let (mut lt, mut amp) = (false, false);
     let mut j = 0;
     while j + 8 <= s.len() {

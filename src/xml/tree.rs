@@ -238,21 +238,17 @@ impl<'a> Builder<'a> {
         self.err(0, "namespace error (undeclared or reserved prefix)".into())
     }
 
-    /// A start tag (`empty` for `<x/>`): `content` is what lies between `<`
-    /// and `>` (without the `/` of an empty tag), its name the first
-    /// `name_len` bytes.
+    /// A start tag (`empty` for `<x/>`) named `name`, its attributes in
+    /// `self.pairs` (`attrs_ok` false when a malformed one followed them).
     fn start(
         &mut self,
         pos: u64,
-        content: &'a [u8],
-        name_len: usize,
+        name: &'a [u8],
+        attrs_ok: bool,
         empty: bool,
     ) -> Result<(), ParseError> {
         let src = self.src;
-        let (name, rest) = content.split_at(name_len);
-        let mut pairs = std::mem::take(&mut self.pairs);
-        pairs.clear();
-        let attrs_ok = scan::split_attrs(rest, &mut pairs);
+        let pairs = std::mem::take(&mut self.pairs);
         // Namespace declarations of this element (up to a malformed
         // attribute), then its name.
         self.scopes.open();
@@ -574,9 +570,11 @@ impl<'a> Document<'a> {
                         // Never: the reader borrows from `src`.
                         return Err(b.err(pos, "internal error: tag outside the text".into()));
                     };
-                    let name_len = e.name().as_ref().len();
+                    let (name, rest) = content.as_bytes().split_at(e.name().as_ref().len());
                     let empty = matches!(ev, Event::Empty(_));
-                    b.start(pos, content.as_bytes(), name_len, empty)?;
+                    b.pairs.clear();
+                    let attrs_ok = scan::split_attrs(rest, &mut b.pairs);
+                    b.start(pos, name, attrs_ok, empty)?;
                 }
                 Event::End(_) => b.end(),
                 Event::Text(e) => match sub_str(src, &e) {
@@ -953,5 +951,188 @@ mod tests {
             assert_eq!(e.col as usize, at + 4, "at {at}");
         }
         assert_eq!(first_control_char(b"\t\r\n ok"), None);
+    }
+    /// Everything observable about a parse result, for comparisons.
+    fn dump(r: &Result<Document<'_>, ParseError>) -> String {
+        match r {
+            Err(e) => format!("ERR {e}"),
+            Ok(d) => {
+                let mut o = format!("root {} ns {:?}\n", d.root, d.namespaces);
+                for (id, n) in d.nodes.iter().enumerate() {
+                    o.push_str(&format!(
+                        "{id} {:?} {} {:?} {:?} p{} fc{} lc{} ns{} a{}..{} se{} pos{} {:?}\n",
+                        n.kind,
+                        n.ns,
+                        n.local,
+                        n.text,
+                        n.parent,
+                        n.first_child,
+                        n.last_child,
+                        n.next_sibling,
+                        n.attr_start,
+                        n.attr_end,
+                        n.subtree_end,
+                        n.pos,
+                        d.attrs(id as NodeId)
+                            .iter()
+                            .map(|a| (a.ns, &*a.local, &*a.value))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+                o
+            }
+        }
+    }
+
+    fn samples() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/discharge");
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            out.push(crate::xml::decode(&bytes).unwrap().text.into_owned());
+        }
+        out.sort();
+        out
+    }
+
+    /// The fast tokenizer takes every sample (else the speed is lost
+    /// silently) and builds exactly the reference parser's tree.
+    #[test]
+    fn fast_path_takes_the_samples_and_agrees() {
+        let samples = samples();
+        assert!(samples.len() >= 7);
+        for s in &samples {
+            let fast = fast::parse(s).map(Ok);
+            assert!(fast.is_some(), "fast path refused a sample");
+            assert_eq!(dump(&fast.unwrap()), dump(&Document::parse_with_reader(s)));
+        }
+    }
+
+    /// Property: on mutated documents (markup characters, references,
+    /// namespace declarations, CDATA, comments inserted, bytes deleted or
+    /// duplicated) the fast tokenizer either gives up or produces exactly
+    /// what the reference parser does — never a tree where the reference
+    /// reports an error.
+    #[test]
+    fn fast_path_never_disagrees_with_the_reference_on_mutations() {
+        const PIECES: &[&str] = &[
+            "<",
+            ">",
+            "/",
+            "&",
+            ";",
+            "=",
+            " =\"x\"",
+            "=\"",
+            "/ >",
+            "\"/>",
+            "x=\"1\"y=\"2\"",
+            "\"",
+            "'",
+            ":",
+            " ",
+            "\n",
+            "\r",
+            "&amp;",
+            "&#163;",
+            "&#x41;",
+            "&bogus;",
+            "&#0;",
+            "<![CDATA[",
+            "]]>",
+            "<!--",
+            "-->",
+            "<?",
+            "?>",
+            "<?>",
+            "xmlns:p=\"urn:p\"",
+            "xmlns=\"\"",
+            "xmlns:p=\"\"",
+            "p:",
+            "xml:",
+            "xmlns:xml=\"x\"",
+            " a=\"1\"",
+            " a='1'",
+            "<a>",
+            "</a>",
+            "<b/>",
+            "<text>",
+            "</text>",
+            "</ text>",
+            "<p:x>",
+            "</p:x>",
+            "<!DOCTYPE x>",
+            "\u{feff}",
+            "é",
+            "<>",
+            "</>",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let floor = |s: &str, mut at: usize| {
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
+        let samples = samples();
+        let (mut taken, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let base = &samples[next(samples.len())];
+            let start = floor(base, next(base.len().saturating_sub(600).max(1)));
+            let end = floor(base, (start + 600).min(base.len()));
+            let mut m = base[start..end].to_string();
+            for _ in 0..1 + next(3) {
+                let at = floor(&m, next(m.len() + 1));
+                match next(3) {
+                    0 => m.insert_str(at, PIECES[next(PIECES.len())]),
+                    1 => {
+                        let to = floor(&m, (at + 1 + next(6)).min(m.len()));
+                        m.replace_range(at..to, "");
+                    }
+                    _ => {
+                        let to = floor(&m, (at + 1 + next(40)).min(m.len()));
+                        let piece = m[at..to].to_string();
+                        let at2 = floor(&m, next(m.len() + 1));
+                        m.insert_str(at2, &piece);
+                    }
+                }
+            }
+            // Whole documents too, so that some mutants are well-formed.
+            let whole;
+            let input = if next(8) == 0 {
+                let at = floor(base, next(base.len()));
+                whole = format!(
+                    "{}{}{}",
+                    &base[..at],
+                    PIECES[next(PIECES.len())],
+                    &base[at..]
+                );
+                &whole
+            } else {
+                &m
+            };
+            match fast::parse(input) {
+                Some(doc) => {
+                    taken += 1;
+                    let reference = Document::parse_with_reader(input);
+                    assert!(
+                        reference.is_ok(),
+                        "fast path accepted what the reference rejects: {input:?}"
+                    );
+                    assert_eq!(dump(&Ok(doc)), dump(&reference), "{input:?}");
+                }
+                None => refused += 1,
+            }
+        }
+        assert!(
+            taken > 100 && refused > 100,
+            "taken {taken}, refused {refused}"
+        );
     }
 }

@@ -18,7 +18,7 @@
 
 use quick_xml::events::BytesRef;
 
-use super::super::scan::{find_by, is_ws, swar_eq};
+use super::super::scan::{find_by, is_ws, scan_value, swar_eq, RawAttr};
 use super::{Builder, Document};
 
 /// First `<` or `&` at or after `from`.
@@ -61,6 +61,86 @@ fn tag_end(s: &[u8], from: usize) -> Option<usize> {
         }
         let close = find_by(s, k + 1, |x| swar_eq(x, q), |b| b == q)?;
         i = close + 1;
+    }
+}
+
+/// Bytes that end a name or key here: quick-xml would read most of them
+/// as part of one, so the fast path gives up on meeting them there.
+#[inline(always)]
+fn is_delim(c: u8) -> bool {
+    is_ws(c) || matches!(c, b'>' | b'/' | b'"' | b'\'' | b'=' | b'<')
+}
+
+/// A start tag at `s[j] == b'<'`, read in one pass: its attributes go to
+/// `out`; returns the offset of its `>`, the end of its name and whether it
+/// is empty (`/>`). Only the plain shape is taken — `name`, then
+/// (whitespace, `key="value"` or `key='value'`)*, optional whitespace, then
+/// `>` or `/>` — for which quick-xml's reading (the tag ends at the first
+/// `>` outside quotes, the name at the first whitespace, attributes split
+/// as by `scan::split_attrs`) gives the same slices; `None` for anything
+/// else.
+#[inline]
+fn start_tag<'s>(
+    s: &'s [u8],
+    j: usize,
+    out: &mut Vec<RawAttr<'s>>,
+) -> Option<(usize, usize, bool)> {
+    let n = s.len();
+    let mut i = j + 1;
+    while i < n && !is_delim(s[i]) {
+        i += 1;
+    }
+    if i == j + 1 || i == n {
+        return None;
+    }
+    let name_end = i;
+    loop {
+        match s[i] {
+            b'>' => return Some((i, name_end, false)),
+            b'/' => return (s.get(i + 1) == Some(&b'>')).then_some((i + 1, name_end, true)),
+            c if is_ws(c) => {}
+            _ => return None,
+        }
+        while i < n && is_ws(s[i]) {
+            i += 1;
+        }
+        let c = *s.get(i)?;
+        if c == b'>' || c == b'/' {
+            continue;
+        }
+        let key_start = i;
+        let mut colon = None;
+        while i < n && s[i] != b'=' {
+            if is_delim(s[i]) {
+                return None;
+            }
+            if s[i] == b':' && colon.is_none() {
+                colon = Some(i - key_start);
+            }
+            i += 1;
+        }
+        // quick-xml reads a leading `=` as part of the key (then fails).
+        if i == key_start {
+            return None;
+        }
+        let key = &s[key_start..i];
+        let quote = *s.get(i + 1)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = i + 2;
+        let (len, lt, amp) = scan_value(s.get(value_start..)?, quote)?;
+        out.push(RawAttr {
+            key,
+            value: &s[value_start..value_start + len],
+            colon,
+            lt,
+            amp,
+        });
+        i = value_start + len + 1;
+        if i >= n {
+            return None;
+        }
     }
 }
 
@@ -137,20 +217,9 @@ pub(super) fn parse(src: &str) -> Option<Document<'_>> {
                 i = k + 1;
             }
             _ => {
-                let k = tag_end(s, j + 1)?;
-                let mut content = &s[j + 1..k];
-                let empty = content.last() == Some(&b'/');
-                if empty {
-                    content = &content[..content.len() - 1];
-                }
-                let name_len = content
-                    .iter()
-                    .position(|&c| is_ws(c))
-                    .unwrap_or(content.len());
-                if name_len == 0 {
-                    return None;
-                }
-                b.start(j as u64, content, name_len, empty).ok()?;
+                b.pairs.clear();
+                let (k, name_end, empty) = start_tag(s, j, &mut b.pairs)?;
+                b.start(j as u64, &s[j + 1..name_end], true, empty).ok()?;
                 i = k + 1;
             }
         }
