@@ -129,6 +129,16 @@ fn utf16(bytes: &[u8], le: bool) -> Result<String, DecodeError> {
     if !bytes.len().is_multiple_of(2) {
         return Err(DecodeError::BadUtf16(bytes.len() - 1));
     }
+    // encoding_rs converts valid UTF-16 many units at a time; only input
+    // with an unpaired surrogate takes the loop below, which finds where.
+    let enc = if le {
+        encoding_rs::UTF_16LE
+    } else {
+        encoding_rs::UTF_16BE
+    };
+    if let Some(t) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok(t.into_owned());
+    }
     let units = bytes.chunks_exact(2).map(|c| {
         if le {
             u16::from_le_bytes([c[0], c[1]])
@@ -199,6 +209,46 @@ mod tests {
         let d = decode(b).unwrap();
         assert!(d.text.contains('\u{2019}'));
         assert!(d.fallback.is_some());
+    }
+
+    #[test]
+    fn utf16_fast_path_matches_char_by_char_decoding() {
+        let text =
+            "<?xml version=\"1.0\"?>\r\n<a b='\u{e9}'>\u{a3}5 \u{1F600} \u{2019}\u{feff}</a>";
+        for le in [true, false] {
+            let mut b = Vec::new();
+            for u in text.encode_utf16() {
+                b.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            assert_eq!(utf16(&b, le).unwrap(), text);
+            // An unpaired surrogate is reported at its byte offset.
+            let mut bad = b.clone();
+            let at = 6;
+            let lone: u16 = 0xDC00;
+            bad[at..at + 2].copy_from_slice(&if le {
+                lone.to_le_bytes()
+            } else {
+                lone.to_be_bytes()
+            });
+            assert!(matches!(utf16(&bad, le), Err(DecodeError::BadUtf16(6))));
+            // A high surrogate at the very end (the offset counts decoded
+            // characters twice, as it always has).
+            let mut bad = b.clone();
+            let hi: u16 = 0xD800;
+            bad.extend_from_slice(&if le {
+                hi.to_le_bytes()
+            } else {
+                hi.to_be_bytes()
+            });
+            assert!(
+                matches!(utf16(&bad, le), Err(DecodeError::BadUtf16(n)) if n == text.chars().count() * 2)
+            );
+            // Odd length.
+            assert!(matches!(
+                utf16(&b[..b.len() - 1], le),
+                Err(DecodeError::BadUtf16(_))
+            ));
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! entity reference is a parse error, never a file or network access.
 
 mod decode;
+mod scan;
 mod tree;
 
 pub use decode::{decode, DecodeError, Decoded};

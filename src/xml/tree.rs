@@ -2,9 +2,12 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::events::{BytesRef, Event};
+use quick_xml::Reader;
+
+use super::scan::{self, NsError, Scopes};
+
+mod fast;
 
 /// Index of a node in its [`Document`].
 pub type NodeId = u32;
@@ -78,17 +81,27 @@ pub struct Document<'a> {
     root: NodeId,
 }
 
-fn borrow_or_own<'i>(src: &'i str, s: &[u8]) -> Cow<'i, str> {
-    let base = src.as_ptr() as usize;
-    let p = s.as_ptr() as usize;
-    if p >= base && p + s.len() <= base + src.len() {
-        let start = p - base;
-        let end = start + s.len();
-        if src.is_char_boundary(start) && src.is_char_boundary(end) {
-            return Cow::Borrowed(&src[start..end]);
-        }
+/// A `&str` for a byte slice of `src` (every slice the reader hands out is
+/// one, cut at ASCII delimiters); anything else is copied.
+#[inline(always)]
+fn sub<'i>(src: &'i str, s: &[u8]) -> Cow<'i, str> {
+    let start = (s.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+    match start
+        .checked_add(s.len())
+        .and_then(|end| src.get(start..end))
+    {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(String::from_utf8_lossy(s).into_owned()),
     }
-    Cow::Owned(String::from_utf8_lossy(s).into_owned())
+}
+
+/// Like [`sub`], as a plain `&str` when the slice is in `src`.
+#[inline(always)]
+fn sub_str<'i>(src: &'i str, s: &[u8]) -> Option<&'i str> {
+    let start = (s.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+    start
+        .checked_add(s.len())
+        .and_then(|end| src.get(start..end))
 }
 
 /// Offset of the first C0 control character other than tab, LF and CR.
@@ -107,30 +120,408 @@ fn first_control_char(b: &[u8]) -> Option<usize> {
     None
 }
 
-/// XML 1.0 §2.11: `\r\n` and a lone `\r` are read as `\n`.
-fn xml10_eols(t: Cow<'_, str>) -> Cow<'_, str> {
-    if !t.as_bytes().contains(&b'\r') {
-        return t;
-    }
-    let mut out = String::with_capacity(t.len());
-    let mut chars = t.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            out.push('\n');
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+/// The pending run of character data: text pieces, CDATA sections and
+/// references between two tags are merged into one text node. A single text
+/// piece (the usual case, and all indentation) stays a slice of the source
+/// until it is known to be kept.
+enum Run<'a> {
+    /// Nothing pending.
+    Empty,
+    /// One text piece, end-of-line handling not yet applied.
+    Raw(&'a str),
+    /// One CDATA section (taken as is).
+    Str(&'a str),
+    /// Merged pieces.
+    Owned(String),
 }
 
-fn cow_from<'i>(src: &'i str, c: Cow<'_, str>) -> Cow<'i, str> {
-    match c {
-        Cow::Borrowed(b) => borrow_or_own(src, b.as_bytes()),
-        Cow::Owned(o) => Cow::Owned(o),
+impl Run<'_> {
+    /// Appends a piece: `text` pieces get XML 1.0 end-of-line handling,
+    /// CDATA and resolved references do not.
+    fn append(&mut self, t: &str, text: bool) {
+        let push = |s: &mut String, t: &str| {
+            if text {
+                scan::push_eols(s, t)
+            } else {
+                s.push_str(t)
+            }
+        };
+        if let Run::Owned(s) = self {
+            push(s, t);
+            return;
+        }
+        let mut s = String::new();
+        match std::mem::replace(self, Run::Empty) {
+            Run::Raw(r) => {
+                s.reserve(r.len() + t.len());
+                scan::push_eols(&mut s, r);
+            }
+            Run::Str(r) => {
+                s.reserve(r.len() + t.len());
+                s.push_str(r);
+            }
+            Run::Empty | Run::Owned(_) => {}
+        }
+        push(&mut s, t);
+        *self = Run::Owned(s);
+    }
+}
+
+/// Elements open during parsing.
+struct Open<'a> {
+    id: NodeId,
+    /// Raw element name (for the fast tokenizer's end-tag check).
+    name: &'a [u8],
+    /// Last child pushed so far (`NONE` before the first).
+    last_child: NodeId,
+    mixed: bool,
+}
+
+/// Builds the tree from tokens; both tokenizers feed it the same events
+/// (the same slices of the source, the same reader positions).
+struct Builder<'a> {
+    src: &'a str,
+    doc: Document<'a>,
+    scopes: Scopes<'a>,
+    stack: Vec<Open<'a>>,
+    pairs: Vec<scan::RawAttr<'a>>,
+    /// Number of open elements that may hold mixed content; outside them
+    /// whitespace-only text (indentation) carries nothing and is not kept.
+    mixed: u32,
+    /// Pending text run (merged into one text node) and its position.
+    run: Run<'a>,
+    run_pos: u32,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a str) -> Self {
+        Builder {
+            src,
+            doc: Document {
+                src,
+                nodes: Vec::with_capacity(src.len() / 32),
+                attrs: Vec::with_capacity(src.len() / 40),
+                namespaces: vec![String::new()],
+                root: NONE,
+            },
+            scopes: Scopes::new(),
+            stack: Vec::with_capacity(32),
+            pairs: Vec::with_capacity(16),
+            mixed: 0,
+            run: Run::Empty,
+            run_pos: 0,
+        }
+    }
+
+    #[cold]
+    fn err(&self, at: u64, message: String) -> ParseError {
+        let (line, col) = super::line_col(self.src, at as usize);
+        ParseError { line, col, message }
+    }
+
+    #[cold]
+    fn undeclared(&self, at: u64, p: &[u8]) -> ParseError {
+        self.err(
+            at,
+            format!(
+                "undeclared namespace prefix '{}'",
+                String::from_utf8_lossy(p)
+            ),
+        )
+    }
+
+    /// A namespace declaration error. `NsReader` reported these at its
+    /// `error_position()`, which is 0 when no syntax error came first (and
+    /// none can have: syntax errors end the parse), i.e. at 1:1.
+    #[cold]
+    fn reserved(&self) -> ParseError {
+        self.err(0, "namespace error (undeclared or reserved prefix)".into())
+    }
+
+    /// A start tag (`empty` for `<x/>`) named `name`, its attributes in
+    /// `self.pairs` (`attrs_ok` false when a malformed one followed them).
+    fn start(
+        &mut self,
+        pos: u64,
+        name: &'a [u8],
+        attrs_ok: bool,
+        empty: bool,
+    ) -> Result<(), ParseError> {
+        let src = self.src;
+        let pairs = std::mem::take(&mut self.pairs);
+        // Namespace declarations of this element (up to a malformed
+        // attribute), then its name.
+        self.scopes.open();
+        for a in &pairs {
+            if a.key.starts_with(b"xmlns") && self.scopes.declare(a.key, a.value).is_err() {
+                return Err(self.reserved());
+            }
+        }
+        let (prefix, local) = scan::split_qname(name);
+        let ns = match self.scopes.resolve(prefix, true, &mut self.doc.namespaces) {
+            Ok(n) => n,
+            Err(NsError::Unknown(p)) => return Err(self.undeclared(pos, p)),
+            Err(NsError::Reserved) => return Err(self.reserved()),
+        };
+        if self.stack.is_empty() && self.doc.root != NONE {
+            return Err(self.err(pos, "more than one root element".into()));
+        }
+        self.flush_run();
+        let attr_start = self.doc.attrs.len() as u32;
+        for (i, a) in pairs.iter().enumerate() {
+            if a.lt {
+                return Err(self.err(pos, "'<' is not allowed in an attribute value".into()));
+            }
+            // Duplicate raw names (quick-xml's own check is quadratic and
+            // allocates; elements have few attributes).
+            if pairs[..i].iter().any(|p| p.key == a.key) {
+                return Err(self.err(
+                    pos,
+                    "malformed attribute (quotes, '=' or duplicate name)".into(),
+                ));
+            }
+            let (ans, local) = match a.colon {
+                None if a.key == b"xmlns" => continue,
+                None => (0, a.key),
+                Some(c) => {
+                    let (prefix, local) = (&a.key[..c], &a.key[c + 1..]);
+                    if prefix == b"xmlns" {
+                        continue;
+                    }
+                    match self
+                        .scopes
+                        .resolve(Some(prefix), false, &mut self.doc.namespaces)
+                    {
+                        Ok(n) => (n, local),
+                        Err(NsError::Unknown(p)) => return Err(self.undeclared(pos, p)),
+                        Err(NsError::Reserved) => return Err(self.reserved()),
+                    }
+                }
+            };
+            // Values without references are slices of the source.
+            let value = if a.amp {
+                let raw = sub(src, a.value);
+                match quick_xml::escape::unescape(&raw) {
+                    Ok(Cow::Borrowed(_)) => raw,
+                    Ok(Cow::Owned(v)) => Cow::Owned(v),
+                    Err(_) => {
+                        return Err(self.err(pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
+                    }
+                }
+            } else {
+                sub(src, a.value)
+            };
+            self.doc.attrs.push(Attr {
+                ns: ans,
+                local: sub(src, local),
+                value,
+            });
+        }
+        self.pairs = pairs;
+        if !attrs_ok {
+            return Err(self.err(
+                pos,
+                "malformed attribute (quotes, '=' or duplicate name)".into(),
+            ));
+        }
+        let local = sub(src, local);
+        let is_mixed = !empty && is_mixed(&local);
+        let id = self.push_node(Node {
+            kind: NodeKind::Element,
+            ns,
+            local,
+            text: Cow::Borrowed(""),
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            attr_start,
+            attr_end: self.doc.attrs.len() as u32,
+            subtree_end: 0,
+            pos: pos as u32,
+        });
+        if self.doc.root == NONE {
+            self.doc.root = id;
+        }
+        if empty {
+            self.scopes.close();
+        } else {
+            self.stack.push(Open {
+                id,
+                name,
+                last_child: NONE,
+                mixed: is_mixed,
+            });
+            self.mixed += is_mixed as u32;
+        }
+        Ok(())
+    }
+
+    /// An end tag (already matched against the open element).
+    fn end(&mut self) {
+        self.flush_run();
+        if let Some(open) = self.stack.pop() {
+            self.mixed -= open.mixed as u32;
+            let last = (self.doc.nodes.len() - 1) as NodeId;
+            let n = &mut self.doc.nodes[open.id as usize];
+            n.subtree_end = last;
+            n.last_child = open.last_child;
+        }
+        self.scopes.close();
+    }
+
+    /// A text piece (between markup and/or references; never empty).
+    #[inline]
+    fn text(&mut self, pos: u64, t: &'a str) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            // Whitespace outside the root is fine; anything else is not.
+            if !scan::all_ws(t.as_bytes()) {
+                return Err(self.err(pos, "text outside the root element".into()));
+            }
+            return Ok(());
+        }
+        // XML 1.0 end-of-line handling (CRLF and lone CR become LF) is
+        // applied when the run is kept; text without CR stays a slice.
+        if let Run::Empty = self.run {
+            self.run = Run::Raw(t);
+            self.run_pos = pos as u32;
+        } else {
+            self.run.append(t, true);
+        }
+        Ok(())
+    }
+
+    /// A CDATA section's content.
+    fn cdata(&mut self, pos: u64, t: &'a str) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            return Err(self.err(pos, "CDATA outside the root element".into()));
+        }
+        if let Run::Empty = self.run {
+            self.run = Run::Str(t);
+            self.run_pos = pos as u32;
+        } else {
+            self.run.append(t, false);
+        }
+        Ok(())
+    }
+
+    /// A reference `&name;` (`name` without `&` and `;`).
+    fn reference(&mut self, pos: u64, r: &BytesRef<'_>) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            return Err(self.err(pos, "reference outside the root element".into()));
+        }
+        let mut utf8 = [0u8; 4];
+        let s: &str = if r.is_char_ref() {
+            match r.resolve_char_ref() {
+                Ok(Some(c)) => c.encode_utf8(&mut utf8),
+                _ => return Err(self.err(pos, "invalid character reference".into())),
+            }
+        } else {
+            let name = std::str::from_utf8(r).unwrap_or_default();
+            match quick_xml::escape::resolve_predefined_entity(name) {
+                Some(v) => v,
+                None => {
+                    // The "name" may be document text after a stray '&':
+                    // never echo it.
+                    return Err(self.err(
+                        pos,
+                        "undefined entity reference or unescaped '&' (DTD entities are never resolved)".into(),
+                    ));
+                }
+            }
+        };
+        if let Run::Empty = self.run {
+            self.run_pos = pos as u32;
+        }
+        self.run.append(s, false);
+        Ok(())
+    }
+
+    /// End of input: the finished document or why there is none.
+    fn finish(self) -> Result<Document<'a>, ParseError> {
+        let src = self.src;
+        if !self.stack.is_empty() {
+            return Err(self.err(
+                src.len() as u64,
+                "unexpected end of file: element not closed (truncated document?)".into(),
+            ));
+        }
+        if self.doc.root == NONE {
+            return Err(self.err(
+                src.len() as u64,
+                "no root element (not an XML document)".into(),
+            ));
+        }
+        Ok(self.doc)
+    }
+
+    /// Appends a node as the last child of the innermost open element (or
+    /// as a root) and returns its id.
+    #[inline]
+    fn push_node(&mut self, mut node: Node<'a>) -> NodeId {
+        let nodes = &mut self.doc.nodes;
+        let id = nodes.len() as NodeId;
+        node.subtree_end = id;
+        if let Some(open) = self.stack.last_mut() {
+            node.parent = open.id;
+            if open.last_child == NONE {
+                nodes[open.id as usize].first_child = id;
+            } else {
+                nodes[open.last_child as usize].next_sibling = id;
+            }
+            open.last_child = id;
+        }
+        nodes.push(node);
+        id
+    }
+
+    /// Turns the pending run into a text node, unless it is whitespace only
+    /// outside mixed content (indentation).
+    #[inline]
+    fn flush_run(&mut self) {
+        if let Run::Empty = self.run {
+            return;
+        }
+        let keep_ws = self.mixed > 0;
+        let text = match std::mem::replace(&mut self.run, Run::Empty) {
+            Run::Empty => return,
+            Run::Raw(r) => {
+                if !keep_ws && scan::all_ws(r.as_bytes()) {
+                    return;
+                }
+                scan::eols(r)
+            }
+            Run::Str(t) => {
+                if !keep_ws && scan::all_ws(t.as_bytes()) {
+                    return;
+                }
+                Cow::Borrowed(t)
+            }
+            Run::Owned(s) => {
+                if !keep_ws && scan::all_ws(s.as_bytes()) {
+                    return;
+                }
+                Cow::Owned(s)
+            }
+        };
+        if self.stack.is_empty() {
+            return;
+        }
+        let pos = self.run_pos;
+        self.push_node(Node {
+            kind: NodeKind::Text,
+            ns: 0,
+            local: Cow::Borrowed(""),
+            text,
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            attr_start: 0,
+            attr_end: 0,
+            subtree_end: 0,
+            pos,
+        });
     }
 }
 
@@ -146,294 +537,64 @@ impl<'a> Document<'a> {
                 message: "control character not allowed in XML".into(),
             });
         }
-        let mut doc = Document {
-            src,
-            nodes: Vec::with_capacity(src.len() / 40),
-            attrs: Vec::with_capacity(src.len() / 40),
-            namespaces: vec![String::new()],
-            root: NONE,
-        };
-        let mut reader = NsReader::from_str(src);
+        // The usual, well-formed document takes the fast tokenizer; anything
+        // it does not handle, and every error, is parsed again with
+        // quick-xml, whose errors (messages and positions) are the rules.
+        if let Some(doc) = fast::parse(src) {
+            return Ok(doc);
+        }
+        Self::parse_with_reader(src)
+    }
+
+    /// The reference parse on quick-xml's reader (every error path).
+    pub(super) fn parse_with_reader(src: &'a str) -> Result<Document<'a>, ParseError> {
+        // A plain reader: namespaces are resolved by `Scopes`, which does
+        // what `NsReader` did without re-reading every start tag.
+        let mut reader = Reader::from_str(src);
         {
             let cfg = reader.config_mut();
             cfg.trim_text(false);
             cfg.check_end_names = true;
             cfg.expand_empty_elements = false;
         }
-        let mut stack: Vec<NodeId> = Vec::with_capacity(32);
-        let mut raw_keys: Vec<Cow<'a, str>> = Vec::with_capacity(8);
-        // Number of open elements that may hold mixed content; outside them
-        // whitespace-only text (indentation) carries nothing and is not kept.
-        let mut mixed: u32 = 0;
-        // Pending text run: pieces merged into one text node.
-        let mut text: Option<(Cow<'a, str>, u32)> = None;
-        let err = |doc: &Document<'a>, at: u64, msg: String| {
-            let (line, col) = super::line_col(doc.src, at as usize);
-            ParseError {
-                line,
-                col,
-                message: msg,
-            }
-        };
+        let mut b = Builder::new(src);
         loop {
             let pos = reader.buffer_position();
-            let (res, ev) = match reader.read_resolved_event() {
-                Ok((r, e)) => (ns_of(&mut doc.namespaces, r), e),
-                Err(e) => return Err(err(&doc, reader.error_position(), describe(&e))),
-            };
-            let res = match res {
-                Ok(n) => n,
-                Err(prefix) => {
-                    return Err(err(
-                        &doc,
-                        pos,
-                        format!("undeclared namespace prefix '{prefix}'"),
-                    ))
-                }
+            let ev = match reader.read_event() {
+                Ok(e) => e,
+                Err(e) => return Err(b.err(reader.error_position(), describe(&e))),
             };
             match ev {
                 Event::Start(ref e) | Event::Empty(ref e) => {
-                    if stack.is_empty() && doc.root != NONE {
-                        return Err(err(&doc, pos, "more than one root element".into()));
-                    }
-                    doc.flush_text_ws(&mut text, &stack, mixed > 0);
-                    let local = borrow_or_own(src, e.local_name().into_inner());
-                    let attr_start = doc.attrs.len() as u32;
-                    // Duplicate names are checked below on the raw keys
-                    // (quick-xml's own check is quadratic and allocates).
-                    let mut attrs = e.attributes();
-                    attrs.with_checks(false);
-                    raw_keys.clear();
-                    for a in attrs {
-                        let a = match a {
-                            Ok(a) => a,
-                            Err(_) => {
-                                return Err(err(
-                                    &doc,
-                                    pos,
-                                    "malformed attribute (quotes, '=' or duplicate name)".into(),
-                                ))
-                            }
-                        };
-                        if a.value.contains(&b'<') {
-                            return Err(err(
-                                &doc,
-                                pos,
-                                "'<' is not allowed in an attribute value".into(),
-                            ));
-                        }
-                        let key = a.key.as_ref();
-                        let owned_key = borrow_or_own(src, key);
-                        if raw_keys.contains(&owned_key) {
-                            return Err(err(
-                                &doc,
-                                pos,
-                                "malformed attribute (quotes, '=' or duplicate name)".into(),
-                            ));
-                        }
-                        raw_keys.push(owned_key);
-                        if key == b"xmlns" || key.starts_with(b"xmlns:") {
-                            continue;
-                        }
-                        let (r, ln) = reader.resolve_attribute(a.key);
-                        let ns = match ns_of(&mut doc.namespaces, r) {
-                            Ok(n) => n,
-                            Err(p) => {
-                                return Err(err(
-                                    &doc,
-                                    pos,
-                                    format!("undeclared namespace prefix '{p}'"),
-                                ))
-                            }
-                        };
-                        // Values without references are slices of the source.
-                        let unescaped = if a.value.contains(&b'&') {
-                            a.unescape_value()
-                        } else {
-                            Ok(borrow_or_own(src, &a.value))
-                        };
-                        let value = match unescaped {
-                            Ok(v) => cow_from(src, v),
-                            Err(_) => {
-                                return Err(err(&doc, pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
-                            }
-                        };
-                        doc.attrs.push(Attr {
-                            ns,
-                            local: borrow_or_own(src, ln.into_inner()),
-                            value,
-                        });
-                    }
-                    let id = doc.push(Node {
-                        kind: NodeKind::Element,
-                        ns: res,
-                        local,
-                        text: Cow::Borrowed(""),
-                        parent: stack.last().copied().unwrap_or(NONE),
-                        first_child: NONE,
-                        last_child: NONE,
-                        next_sibling: NONE,
-                        attr_start,
-                        attr_end: doc.attrs.len() as u32,
-                        subtree_end: 0,
-                        pos: pos as u32,
-                    });
-                    doc.nodes[id as usize].subtree_end = id;
-                    if doc.root == NONE {
-                        doc.root = id;
-                    }
-                    if matches!(ev, Event::Start(_)) {
-                        stack.push(id);
-                        if is_mixed(&doc.nodes[id as usize].local) {
-                            mixed += 1;
-                        }
-                    }
-                }
-                Event::End(_) => {
-                    doc.flush_text_ws(&mut text, &stack, mixed > 0);
-                    if let Some(id) = stack.pop() {
-                        if is_mixed(&doc.nodes[id as usize].local) {
-                            mixed -= 1;
-                        }
-                        let last = (doc.nodes.len() - 1) as NodeId;
-                        doc.nodes[id as usize].subtree_end = last;
-                    }
-                }
-                Event::Text(e) => {
-                    if stack.is_empty() {
-                        // Whitespace outside the root is fine; anything else is not.
-                        let raw = e.as_ref();
-                        if raw.iter().any(|b| !b.is_ascii_whitespace()) {
-                            return Err(err(&doc, pos, "text outside the root element".into()));
-                        }
-                        continue;
-                    }
-                    // XML 1.0 end-of-line handling (CRLF and lone CR become
-                    // LF); text without CR is a slice of the source.
-                    append_text(&mut text, xml10_eols(borrow_or_own(src, &e)), pos as u32);
-                }
-                Event::CData(e) => {
-                    if stack.is_empty() {
-                        return Err(err(&doc, pos, "CDATA outside the root element".into()));
-                    }
-                    let t = match e.decode() {
-                        Ok(t) => cow_from(src, t),
-                        Err(_) => {
-                            return Err(err(
-                                &doc,
-                                pos,
-                                "CDATA is not valid in the document encoding".into(),
-                            ))
-                        }
+                    let Some(content) = sub_str(src, e) else {
+                        // Never: the reader borrows from `src`.
+                        return Err(b.err(pos, "internal error: tag outside the text".into()));
                     };
-                    append_text(&mut text, t, pos as u32);
+                    let (name, rest) = content.as_bytes().split_at(e.name().as_ref().len());
+                    let empty = matches!(ev, Event::Empty(_));
+                    b.pairs.clear();
+                    let attrs_ok = scan::split_attrs(rest, &mut b.pairs);
+                    b.start(pos, name, attrs_ok, empty)?;
                 }
-                Event::GeneralRef(e) => {
-                    if stack.is_empty() {
-                        return Err(err(&doc, pos, "reference outside the root element".into()));
+                Event::End(_) => b.end(),
+                Event::Text(e) => match sub_str(src, &e) {
+                    Some(t) => b.text(pos, t)?,
+                    None => return Err(b.err(pos, "internal error: text outside the text".into())),
+                },
+                Event::CData(e) => match sub_str(src, &e) {
+                    Some(t) => b.cdata(pos, t)?,
+                    None => {
+                        return Err(b.err(pos, "CDATA is not valid in the document encoding".into()))
                     }
-                    let s: String = if e.is_char_ref() {
-                        match e.resolve_char_ref() {
-                            Ok(Some(c)) => c.to_string(),
-                            _ => return Err(err(&doc, pos, "invalid character reference".into())),
-                        }
-                    } else {
-                        let name = e.decode().map(|n| n.into_owned()).unwrap_or_default();
-                        match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(v) => v.to_string(),
-                            None => {
-                                // The "name" may be document text after a
-                                // stray '&': never echo it.
-                                return Err(err(
-                                    &doc,
-                                    pos,
-                                    "undefined entity reference or unescaped '&' (DTD entities are never resolved)".into(),
-                                ));
-                            }
-                        }
-                    };
-                    append_text(&mut text, Cow::Owned(s), pos as u32);
-                }
+                },
+                Event::GeneralRef(e) => b.reference(pos, &e)?,
                 Event::Eof => break,
                 // Declarations, comments, processing instructions and DTDs
                 // carry nothing we map; DTDs are deliberately ignored.
                 _ => {}
             }
         }
-        if !stack.is_empty() {
-            let (line, col) = super::line_col(src, src.len());
-            return Err(ParseError {
-                line,
-                col,
-                message: "unexpected end of file: element not closed (truncated document?)".into(),
-            });
-        }
-        if doc.root == NONE {
-            let (line, col) = super::line_col(src, src.len());
-            return Err(ParseError {
-                line,
-                col,
-                message: "no root element (not an XML document)".into(),
-            });
-        }
-        Ok(doc)
-    }
-
-    fn push(&mut self, node: Node<'a>) -> NodeId {
-        let id = self.nodes.len() as NodeId;
-        let parent = node.parent;
-        self.nodes.push(node);
-        if parent != NONE {
-            let p = parent as usize;
-            if self.nodes[p].first_child == NONE {
-                self.nodes[p].first_child = id;
-            } else {
-                let last = self.nodes[p].last_child as usize;
-                self.nodes[last].next_sibling = id;
-            }
-            self.nodes[p].last_child = id;
-        }
-        id
-    }
-
-    fn flush_text_ws(
-        &mut self,
-        text: &mut Option<(Cow<'a, str>, u32)>,
-        stack: &[NodeId],
-        keep_ws: bool,
-    ) {
-        if !keep_ws {
-            if let Some((t, _)) = text {
-                if t.bytes().all(|b| b.is_ascii_whitespace()) {
-                    *text = None;
-                    return;
-                }
-            }
-        }
-        self.flush_text(text, stack);
-    }
-
-    fn flush_text(&mut self, text: &mut Option<(Cow<'a, str>, u32)>, stack: &[NodeId]) {
-        if let Some((t, pos)) = text.take() {
-            if let Some(&parent) = stack.last() {
-                self.push(Node {
-                    kind: NodeKind::Text,
-                    ns: 0,
-                    local: Cow::Borrowed(""),
-                    text: t,
-                    parent,
-                    first_child: NONE,
-                    last_child: NONE,
-                    next_sibling: NONE,
-                    attr_start: 0,
-                    attr_end: 0,
-                    subtree_end: 0,
-                    pos,
-                });
-                let id = (self.nodes.len() - 1) as NodeId;
-                self.nodes[id as usize].subtree_end = id;
-            }
-        }
+        b.finish()
     }
 
     /// The decoded source text.
@@ -679,29 +840,6 @@ fn describe(e: &quick_xml::Error) -> String {
     }
 }
 
-fn append_text<'a>(text: &mut Option<(Cow<'a, str>, u32)>, t: Cow<'a, str>, pos: u32) {
-    match text {
-        None => *text = Some((t, pos)),
-        Some((existing, _)) => existing.to_mut().push_str(&t),
-    }
-}
-
-fn ns_of(table: &mut Vec<String>, r: ResolveResult<'_>) -> Result<u16, String> {
-    match r {
-        ResolveResult::Unbound => Ok(0),
-        ResolveResult::Bound(ns) => {
-            let uri = ns.as_ref();
-            if let Some(i) = table.iter().position(|n| n.as_bytes() == uri) {
-                Ok(i as u16)
-            } else {
-                table.push(String::from_utf8_lossy(uri).into_owned());
-                Ok((table.len() - 1) as u16)
-            }
-        }
-        ResolveResult::Unknown(p) => Err(String::from_utf8_lossy(&p).into_owned()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -813,5 +951,188 @@ mod tests {
             assert_eq!(e.col as usize, at + 4, "at {at}");
         }
         assert_eq!(first_control_char(b"\t\r\n ok"), None);
+    }
+    /// Everything observable about a parse result, for comparisons.
+    fn dump(r: &Result<Document<'_>, ParseError>) -> String {
+        match r {
+            Err(e) => format!("ERR {e}"),
+            Ok(d) => {
+                let mut o = format!("root {} ns {:?}\n", d.root, d.namespaces);
+                for (id, n) in d.nodes.iter().enumerate() {
+                    o.push_str(&format!(
+                        "{id} {:?} {} {:?} {:?} p{} fc{} lc{} ns{} a{}..{} se{} pos{} {:?}\n",
+                        n.kind,
+                        n.ns,
+                        n.local,
+                        n.text,
+                        n.parent,
+                        n.first_child,
+                        n.last_child,
+                        n.next_sibling,
+                        n.attr_start,
+                        n.attr_end,
+                        n.subtree_end,
+                        n.pos,
+                        d.attrs(id as NodeId)
+                            .iter()
+                            .map(|a| (a.ns, &*a.local, &*a.value))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+                o
+            }
+        }
+    }
+
+    fn samples() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/discharge");
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            out.push(crate::xml::decode(&bytes).unwrap().text.into_owned());
+        }
+        out.sort();
+        out
+    }
+
+    /// The fast tokenizer takes every sample (else the speed is lost
+    /// silently) and builds exactly the reference parser's tree.
+    #[test]
+    fn fast_path_takes_the_samples_and_agrees() {
+        let samples = samples();
+        assert!(samples.len() >= 7);
+        for s in &samples {
+            let fast = fast::parse(s).map(Ok);
+            assert!(fast.is_some(), "fast path refused a sample");
+            assert_eq!(dump(&fast.unwrap()), dump(&Document::parse_with_reader(s)));
+        }
+    }
+
+    /// Property: on mutated documents (markup characters, references,
+    /// namespace declarations, CDATA, comments inserted, bytes deleted or
+    /// duplicated) the fast tokenizer either gives up or produces exactly
+    /// what the reference parser does — never a tree where the reference
+    /// reports an error.
+    #[test]
+    fn fast_path_never_disagrees_with_the_reference_on_mutations() {
+        const PIECES: &[&str] = &[
+            "<",
+            ">",
+            "/",
+            "&",
+            ";",
+            "=",
+            " =\"x\"",
+            "=\"",
+            "/ >",
+            "\"/>",
+            "x=\"1\"y=\"2\"",
+            "\"",
+            "'",
+            ":",
+            " ",
+            "\n",
+            "\r",
+            "&amp;",
+            "&#163;",
+            "&#x41;",
+            "&bogus;",
+            "&#0;",
+            "<![CDATA[",
+            "]]>",
+            "<!--",
+            "-->",
+            "<?",
+            "?>",
+            "<?>",
+            "xmlns:p=\"urn:p\"",
+            "xmlns=\"\"",
+            "xmlns:p=\"\"",
+            "p:",
+            "xml:",
+            "xmlns:xml=\"x\"",
+            " a=\"1\"",
+            " a='1'",
+            "<a>",
+            "</a>",
+            "<b/>",
+            "<text>",
+            "</text>",
+            "</ text>",
+            "<p:x>",
+            "</p:x>",
+            "<!DOCTYPE x>",
+            "\u{feff}",
+            "é",
+            "<>",
+            "</>",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let floor = |s: &str, mut at: usize| {
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
+        let samples = samples();
+        let (mut taken, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let base = &samples[next(samples.len())];
+            let start = floor(base, next(base.len().saturating_sub(600).max(1)));
+            let end = floor(base, (start + 600).min(base.len()));
+            let mut m = base[start..end].to_string();
+            for _ in 0..1 + next(3) {
+                let at = floor(&m, next(m.len() + 1));
+                match next(3) {
+                    0 => m.insert_str(at, PIECES[next(PIECES.len())]),
+                    1 => {
+                        let to = floor(&m, (at + 1 + next(6)).min(m.len()));
+                        m.replace_range(at..to, "");
+                    }
+                    _ => {
+                        let to = floor(&m, (at + 1 + next(40)).min(m.len()));
+                        let piece = m[at..to].to_string();
+                        let at2 = floor(&m, next(m.len() + 1));
+                        m.insert_str(at2, &piece);
+                    }
+                }
+            }
+            // Whole documents too, so that some mutants are well-formed.
+            let whole;
+            let input = if next(8) == 0 {
+                let at = floor(base, next(base.len()));
+                whole = format!(
+                    "{}{}{}",
+                    &base[..at],
+                    PIECES[next(PIECES.len())],
+                    &base[at..]
+                );
+                &whole
+            } else {
+                &m
+            };
+            match fast::parse(input) {
+                Some(doc) => {
+                    taken += 1;
+                    let reference = Document::parse_with_reader(input);
+                    assert!(
+                        reference.is_ok(),
+                        "fast path accepted what the reference rejects: {input:?}"
+                    );
+                    assert_eq!(dump(&Ok(doc)), dump(&reference), "{input:?}");
+                }
+                None => refused += 1,
+            }
+        }
+        assert!(
+            taken > 100 && refused > 100,
+            "taken {taken}, refused {refused}"
+        );
     }
 }
