@@ -36,7 +36,7 @@ fn patterns() -> &'static Patterns {
 /// others match the whole (trimmed) value: `TBA`, `xx`, six or more zeros,
 /// `SUBSUB<digits>`.
 pub fn is_placeholder(s: &str) -> Option<&'static str> {
-    let t = s.trim();
+    let t = crate::convert::text::trim(s);
     // Cheap pre-checks before running the regexes.
     if has_pair(t, b'_') && patterns().tkw.is_match(t) {
         return Some(RULE_TKW_TOKEN);

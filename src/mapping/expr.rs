@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::path::{self, item_text, Item, Namespaces, Path};
 use super::syntax::{CompileError, Cursor, Loc};
 use crate::convert::table::Table;
+use crate::convert::text::trim;
 use crate::fhir::defs::FastMap;
 use crate::xml::{Document, NodeId};
 
@@ -315,7 +316,7 @@ impl Env<'_, '_> {
             Val::Str(s) => Cow::Borrowed(s.as_str()),
             Val::Item(it) => item_text(self.doc, *it),
         };
-        let s = crate::convert::placeholder::strip_vendor_prefix(s.trim()).trim();
+        let s = trim(crate::convert::placeholder::strip_vendor_prefix(trim(&s)));
         if s.is_empty() {
             return None;
         }

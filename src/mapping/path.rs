@@ -329,7 +329,7 @@ pub fn item_text<'d>(doc: &'d Document, it: Item) -> std::borrow::Cow<'d, str> {
     match it {
         Item::Attr(n, i) => {
             let v = &doc.attrs(n)[i as usize].value;
-            std::borrow::Cow::Borrowed(v.trim())
+            std::borrow::Cow::Borrowed(crate::convert::text::trim(v))
         }
         Item::Node(n) => match doc.string_value(n) {
             std::borrow::Cow::Borrowed(b) => crate::convert::text::collapse_ws(b),
