@@ -29,7 +29,7 @@ for s in ("discharge_POCD_EX150001UK06_05.xml", "generic_discharge_GenericCDAExa
     p = os.path.join("..", "shared", "samples", "nhs-cda", s)
     if os.path.exists(p):
         srcs.append(p)
-stamp = os.path.join(corpus, ".made-from")
+stamp = corpus.rstrip("/") + ".made-from"  # beside the corpus, not an input
 want = f"{mb} " + " ".join(srcs)
 if os.path.exists(stamp) and open(stamp).read() == want:
     sys.exit(0)

@@ -65,13 +65,21 @@ impl J {
                     Err(_) => Value::String(r),
                 },
             },
-            J::Arr(v) => Value::Array(
-                v.into_iter()
-                    .filter(|x| !x.is_empty())
-                    .map(J::into_value)
-                    .filter(|x| !is_empty_value(x))
-                    .collect(),
-            ),
+            J::Arr(v) => {
+                // Not an in-place collect: a Value is larger than a J, so
+                // that would reallocate every array.
+                let mut out = Vec::with_capacity(v.len());
+                for x in v {
+                    if x.is_empty() {
+                        continue;
+                    }
+                    let x = x.into_value();
+                    if !is_empty_value(&x) {
+                        out.push(x);
+                    }
+                }
+                Value::Array(out)
+            }
             J::Obj(mut fields) => {
                 fields.sort_by_key(|f| f.0);
                 let mut m = Map::with_capacity(fields.len());
