@@ -815,3 +815,43 @@ fn a_document_without_id_is_identified_by_its_set_id() {
         "{l}"
     );
 }
+
+/// Issue 2 point 11: peak RSS under 100 MB + 8 MB per thread. The run's own
+/// report gives its peak (Linux `VmHWM`); 420 documents on four threads, so
+/// documents or allocator arenas piling up across the run would show.
+#[test]
+fn peak_memory_stays_within_the_bound() {
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let src = root().join(DISCHARGE);
+    let docs = files_below(&src);
+    assert!(!docs.is_empty());
+    for copy in 0..60 {
+        for d in &docs {
+            let name = format!("{copy:02}_{}", d.replace('/', "_"));
+            std::fs::copy(src.join(d), input.join(name)).unwrap();
+        }
+    }
+    let out = out_dir(&t, "out");
+    let threads = 4;
+    let r = run(&args(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--out",
+        &out,
+        "-j",
+        &threads.to_string(),
+    ]));
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let rep = report(Path::new(&out));
+    assert_eq!(u(&rep, "documents"), 60 * docs.len() as u64);
+    if !cfg!(target_os = "linux") {
+        assert!(rep.get("peak_rss_kb").is_none());
+        return;
+    }
+    let kb = u(&rep, "peak_rss_kb");
+    let bound = (100 + 8 * threads) * 1024;
+    eprintln!("peak RSS {kb} KiB (bound {bound} KiB)");
+    assert!(kb < bound, "peak RSS {kb} KiB over the bound {bound} KiB");
+}

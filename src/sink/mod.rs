@@ -354,6 +354,9 @@ pub fn write_report(
         "threads": threads,
         "mmap": format!("{mmap:?}").to_lowercase(),
     });
+    if let (Some(kb), Some(o)) = (peak_rss_kb(), report.as_object_mut()) {
+        o.insert("peak_rss_kb".into(), json!(kb));
+    }
     if stats {
         let mut st = Map::new();
         for (i, name) in crate::pipeline::STAGE_NAMES.iter().enumerate() {
@@ -370,9 +373,29 @@ pub fn write_report(
     write_atomic(&out.join("report.json"), &bytes).map_err(|e| io(out, e))
 }
 
+/// The process's peak resident set so far, in KiB (Linux `VmHWM`; `None`
+/// elsewhere): the memory bound of a run is part of its report.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peak_rss_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            let kb = peak_rss_kb().expect("VmHWM in /proc/self/status");
+            assert!(kb > 100, "{kb}");
+        } else {
+            assert_eq!(peak_rss_kb(), None);
+        }
+    }
 
     #[test]
     fn bundle_paths_never_escape() {
