@@ -98,8 +98,10 @@ struct ConvertArgs {
     /// Documents per parallel window (memory bound; output does not depend on it).
     #[arg(long, default_value_t = 256)]
     batch: usize,
-    /// Largest input file accepted, in MB; larger files fail with rule too-large (bounds memory per thread).
-    #[arg(long, default_value_t = 64)]
+    /// Largest input file accepted, in MB; larger files fail with rule too-large. Converting takes
+    /// about 10x a document's size in memory, so the default keeps any run within 100 MB + 8 MB per
+    /// thread; raise it for larger documents and allow for that memory.
+    #[arg(long, default_value_t = 8)]
     max_doc_mb: u64,
 }
 

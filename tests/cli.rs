@@ -855,3 +855,52 @@ fn peak_memory_stays_within_the_bound() {
     eprintln!("peak RSS {kb} KiB (bound {bound} KiB)");
     assert!(kb < bound, "peak RSS {kb} KiB over the bound {bound} KiB");
 }
+
+/// The same bound with large documents: eight 5 MB discharge documents
+/// (discharge_02's body repeated) on eight threads. Without the working-memory
+/// budget they were converted side by side and peaked near 330 MB.
+#[test]
+fn large_documents_stay_within_the_memory_bound() {
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let src = std::fs::read_to_string(
+        root()
+            .join(DISCHARGE)
+            .join("discharge_02_edischarge_headings_large_crlf.xml"),
+    )
+    .unwrap();
+    let open = src.find("<structuredBody").unwrap();
+    let start = open + src[open..].find('>').unwrap() + 1;
+    let end = src.rfind("</structuredBody>").unwrap();
+    let body = &src[start..end];
+    let big = format!(
+        "{}{}{}",
+        &src[..start],
+        body.repeat(5_000_000 / body.len()),
+        &src[end..]
+    );
+    for i in 0..8 {
+        std::fs::write(input.join(format!("big{i}.xml")), &big).unwrap();
+    }
+    let out = out_dir(&t, "out");
+    let threads = 8;
+    let r = run(&args(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--out",
+        &out,
+        "-j",
+        &threads.to_string(),
+    ]));
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let rep = report(Path::new(&out));
+    assert_eq!(u(&rep["outcomes"], "converted"), 8);
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let kb = u(&rep, "peak_rss_kb");
+    let bound = (100 + 8 * threads) * 1024;
+    eprintln!("peak RSS {kb} KiB (bound {bound} KiB)");
+    assert!(kb < bound, "peak RSS {kb} KiB over the bound {bound} KiB");
+}

@@ -77,6 +77,8 @@ pub struct DocResult {
     pub times: StageTimes,
     /// Source sections by route (coverage report).
     pub coverage: Option<crate::mapping::sections::Coverage>,
+    /// This document's share of the working-memory budget.
+    pub permit: Option<super::budget::Permit>,
 }
 
 impl DocResult {
@@ -98,6 +100,7 @@ impl DocResult {
             bytes: 0,
             times: StageTimes::default(),
             coverage: None,
+            permit: None,
         }
     }
 }
@@ -109,6 +112,7 @@ pub fn process(
     maps: &MapSet,
     mmap: MmapPolicy,
     max_bytes: u64,
+    budget: &std::sync::Arc<super::budget::Budget>,
     buf: &mut Vec<u8>,
 ) -> DocResult {
     let mut r = DocResult::new(index, &input.rel, &input.out_prefix);
@@ -143,6 +147,8 @@ pub fn process(
     };
     r.bytes = bytes.len() as u64;
     r.times.add(Stage::Read, t.elapsed().as_nanos() as u64);
+    // Held until the writer has written this document's bundle.
+    r.permit = Some(budget.acquire(bytes.len() as u64 * super::budget::COST_PER_BYTE));
     let outcome = catch_unwind(AssertUnwindSafe(|| convert_into(&mut r, &bytes, maps)));
     if outcome.is_err() {
         r.bundle = None;

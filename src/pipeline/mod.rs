@@ -8,6 +8,7 @@
 //! (inputs are processed in fixed windows and the writer restores input
 //! order; ids are name-based UUIDs; nothing reads the clock).
 
+pub mod budget;
 mod document;
 mod stats;
 
@@ -118,6 +119,10 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     let batch = opts.batch.max(1);
     let mmap = opts.mmap;
     let max_doc = opts.max_doc_bytes;
+    // Working memory for documents in flight (see budget.rs): within the
+    // 100 MB + 8 MB per thread the tool promises, after the process's own
+    // ~20 MB (tables, profiles, per-thread buffers).
+    let budget = budget::Budget::new((64 + 8 * opts.threads.max(1) as u64) << 20);
     let stop = AtomicBool::new(false);
     pool.install(|| {
         for (w, window) in inputs.chunks(batch).enumerate() {
@@ -129,7 +134,7 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
                 .enumerate()
                 .for_each_init(Vec::new, |buf, (i, input)| {
                     let index = w * batch + i;
-                    let r = document::process(index, input, maps, mmap, max_doc, buf);
+                    let r = document::process(index, input, maps, mmap, max_doc, &budget, buf);
                     if tx.send(r).is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }

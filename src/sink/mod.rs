@@ -177,6 +177,9 @@ impl Sink {
                     }
                     r.times.add(Stage::Write, t.elapsed().as_nanos() as u64);
                 }
+                // Its memory is free once the bundle is written; what waits
+                // for ledger order is small.
+                drop(r.permit.take());
                 pending.insert(r.index, r);
                 while let Some(r) = pending.remove(&next) {
                     self.ledger_line(&mut ledger, r, &mut w, &mut seen_ids)?;
