@@ -32,8 +32,8 @@ use std::path::PathBuf;
 use itkbridge::fhir::xml::json_to_xml;
 use itkbridge::validate::files::validate_bytes;
 use itkbridge::validate::{validate_full, Issue};
-use serde::Deserialize;
-use serde_json::{Map, Value};
+
+use serde_json::Value;
 
 /// The clean bases (file stem = mutant `base`).
 const BASES: &[&str] = &["edis", "mh", "ecd", "opl"];
@@ -88,44 +88,9 @@ const FAMILIES: &[&str] = &[
 const MIN_TOTAL: usize = 100;
 const MIN_PER_BASE: usize = 20;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Mutant {
-    id: String,
-    base: String,
-    family: String,
-    why: String,
-    ops: Vec<Op>,
-    expect: Expect,
-    #[serde(default)]
-    json_only: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Op {
-    op: String,
-    path: String,
-    /// Present (possibly `null`) or absent.
-    #[serde(default, deserialize_with = "present")]
-    value: Option<Value>,
-    #[serde(default)]
-    to: Option<String>,
-}
-
-/// `Some(value)` for a member that is present, even when it is `null`.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    severity: String,
-    location: String,
-    #[serde(default)]
-    rule: Option<String>,
-}
+#[path = "support/mutants.rs"]
+mod mutants;
+use mutants::{mutate, Expect, Mutant};
 
 impl Expect {
     fn matches(&self, i: &Issue) -> bool {
@@ -185,153 +150,6 @@ fn selected(all: Vec<Mutant>) -> Vec<Mutant> {
 
 fn verbose() -> bool {
     std::env::var("MUTANTS_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-// ------------------------------------------------------------ JSON Pointer ops
-
-/// Decode one JSON Pointer reference token.
-fn token(t: &str) -> String {
-    t.replace("~1", "/").replace("~0", "~")
-}
-
-/// Split a pointer into (parent tokens, last token).
-fn split(path: &str) -> Result<(Vec<String>, String), String> {
-    let rest = path
-        .strip_prefix('/')
-        .ok_or_else(|| format!("'{path}' is not a JSON Pointer (must start with '/')"))?;
-    let mut toks: Vec<String> = rest.split('/').map(token).collect();
-    let last = toks.pop().expect("split yields at least one token");
-    Ok((toks, last))
-}
-
-fn parent_mut<'v>(
-    doc: &'v mut Value,
-    toks: &[String],
-    path: &str,
-) -> Result<&'v mut Value, String> {
-    let mut cur = doc;
-    for t in toks {
-        cur = match cur {
-            Value::Object(m) => m
-                .get_mut(t)
-                .ok_or_else(|| format!("{path}: no member '{t}'"))?,
-            Value::Array(a) => {
-                let i: usize = t
-                    .parse()
-                    .map_err(|_| format!("{path}: '{t}' is not an array index"))?;
-                let n = a.len();
-                a.get_mut(i)
-                    .ok_or_else(|| format!("{path}: index {i} out of range (length {n})"))?
-            }
-            _ => return Err(format!("{path}: '{t}' goes into a primitive")),
-        };
-    }
-    Ok(cur)
-}
-
-fn index(t: &str, len: usize, path: &str, allow_end: bool) -> Result<usize, String> {
-    if allow_end && t == "-" {
-        return Ok(len);
-    }
-    let i: usize = t
-        .parse()
-        .map_err(|_| format!("{path}: '{t}' is not an array index"))?;
-    let max = if allow_end {
-        len
-    } else {
-        len.saturating_sub(1)
-    };
-    if i > max || (!allow_end && len == 0) {
-        return Err(format!("{path}: index {i} out of range (length {len})"));
-    }
-    Ok(i)
-}
-
-/// Apply one op. `set` replaces an existing member / array item or adds a
-/// new object member; `insert` inserts into an array (`-` appends) or adds
-/// an object member that must not exist yet; `remove` removes an existing
-/// member / item; `rename` renames an object member in place.
-fn apply(doc: &mut Value, op: &Op) -> Result<(), String> {
-    let (toks, last) = split(&op.path)?;
-    let path = op.path.as_str();
-    let parent = parent_mut(doc, &toks, path)?;
-    let value = || {
-        op.value
-            .clone()
-            .ok_or_else(|| format!("{path}: '{}' needs a value", op.op))
-    };
-    match (op.op.as_str(), parent) {
-        ("set", Value::Object(m)) => {
-            m.insert(last, value()?);
-        }
-        ("set", Value::Array(a)) => {
-            let i = index(&last, a.len(), path, false)?;
-            a[i] = value()?;
-        }
-        ("insert", Value::Object(m)) => {
-            if m.contains_key(&last) {
-                return Err(format!("{path}: member '{last}' exists (use set)"));
-            }
-            m.insert(last, value()?);
-        }
-        ("insert", Value::Array(a)) => {
-            let i = index(&last, a.len(), path, true)?;
-            a.insert(i, value()?);
-        }
-        ("remove", Value::Object(m)) => {
-            if m.shift_remove(&last).is_none() {
-                return Err(format!("{path}: no member '{last}' to remove"));
-            }
-        }
-        ("remove", Value::Array(a)) => {
-            let i = index(&last, a.len(), path, false)?;
-            a.remove(i);
-        }
-        ("rename", Value::Object(m)) => {
-            let to = op
-                .to
-                .clone()
-                .ok_or_else(|| format!("{path}: 'rename' needs 'to'"))?;
-            if !m.contains_key(&last) {
-                return Err(format!("{path}: no member '{last}' to rename"));
-            }
-            if m.contains_key(&to) {
-                return Err(format!("{path}: member '{to}' exists already"));
-            }
-            let old = std::mem::take(m);
-            let mut renamed = Map::new();
-            for (k, v) in old {
-                if k == last {
-                    renamed.insert(to.clone(), v);
-                } else {
-                    renamed.insert(k, v);
-                }
-            }
-            *m = renamed;
-        }
-        (o, p) => {
-            return Err(format!(
-                "{path}: op '{o}' cannot apply to a {} parent",
-                match p {
-                    Value::Object(_) => "object",
-                    Value::Array(_) => "array",
-                    _ => "primitive",
-                }
-            ))
-        }
-    }
-    Ok(())
-}
-
-fn mutate(base: &Value, m: &Mutant) -> Result<Value, String> {
-    let mut doc = base.clone();
-    for op in &m.ops {
-        apply(&mut doc, op)?;
-    }
-    if &doc == base {
-        return Err("the ops leave the base unchanged".into());
-    }
-    Ok(doc)
 }
 
 // ------------------------------------------------------------ reporting

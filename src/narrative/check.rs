@@ -669,7 +669,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// First index `>= i` of `x`, `y` or `z`.
 #[inline]
-fn find3(b: &[u8], mut i: usize, x: u8, y: u8, z: u8) -> Option<usize> {
+pub(crate) fn find3(b: &[u8], mut i: usize, x: u8, y: u8, z: u8) -> Option<usize> {
     while i + 8 <= b.len() {
         let w = word(b, i);
         let m = zero_bytes(w ^ (LO * x as u64))
@@ -685,7 +685,7 @@ fn find3(b: &[u8], mut i: usize, x: u8, y: u8, z: u8) -> Option<usize> {
 
 /// First index `>= i` of `x`.
 #[inline]
-fn find1(b: &[u8], mut i: usize, x: u8) -> Option<usize> {
+pub(crate) fn find1(b: &[u8], mut i: usize, x: u8) -> Option<usize> {
     while i + 8 <= b.len() {
         let m = zero_bytes(word(b, i) ^ (LO * x as u64));
         if m != 0 {

@@ -22,7 +22,7 @@
 //! assembles slice divs (§5.4) and should run [`check_xhtml`] on the result.
 
 mod cda;
-mod check;
+pub(crate) mod check;
 mod npfit;
 mod writer;
 

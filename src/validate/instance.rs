@@ -1369,44 +1369,8 @@ fn xml_strictness(div: &str) -> Option<&'static str> {
     None
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit set in (at least) the lowest zero byte of `v`; the lowest
-/// flagged byte is always exact.
-#[inline(always)]
-fn zero_bytes(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
-}
-
-#[inline(always)]
-fn word(b: &[u8], i: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[i..i + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// First index `>= i` of `x`, `y` or `z`.
-#[inline]
-fn find3(b: &[u8], mut i: usize, x: u8, y: u8, z: u8) -> Option<usize> {
-    while i + 8 <= b.len() {
-        let w = word(b, i);
-        let m = zero_bytes(w ^ (LO * x as u64))
-            | zero_bytes(w ^ (LO * y as u64))
-            | zero_bytes(w ^ (LO * z as u64));
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    (i..b.len()).find(|&j| b[j] == x || b[j] == y || b[j] == z)
-}
-
-/// First index `>= i` of `x`.
-#[inline]
-fn find1(b: &[u8], i: usize, x: u8) -> Option<usize> {
-    find3(b, i, x, x, x)
-}
+// Byte searches eight bytes at a time, shared with the narrative checker.
+use crate::narrative::check::{find1, find3};
 
 /// First index `>= from` where `pat` starts.
 fn find(b: &[u8], mut from: usize, pat: &[u8]) -> Option<usize> {
