@@ -27,7 +27,6 @@
 //! every mutant.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use itkbridge::fhir::xml::json_to_xml;
 use itkbridge::validate::files::validate_bytes;
@@ -90,7 +89,7 @@ const MIN_PER_BASE: usize = 20;
 
 #[path = "support/mutants.rs"]
 mod mutants;
-use mutants::{mutate, Expect, Mutant};
+use mutants::{load_json, mutate, root, Expect, Mutant};
 
 impl Expect {
     fn matches(&self, i: &Issue) -> bool {
@@ -107,17 +106,6 @@ impl Expect {
             self.location
         )
     }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load_json(path: &PathBuf) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
 }
 
 fn base(name: &str) -> Value {

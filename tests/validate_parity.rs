@@ -21,18 +21,7 @@ use serde_json::Value;
 
 #[path = "support/mutants.rs"]
 mod mutants;
-use mutants::{mutate, Mutant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load_json(path: &PathBuf) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
-}
+use mutants::{load_json, mutate, root, Mutant};
 
 fn fnv(h: &mut u64, bytes: &[u8]) {
     for &b in bytes {

@@ -4,8 +4,23 @@
 //! (issues unchanged by optimisation).
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+/// The crate root (test data paths are relative to it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A JSON file, or a panic naming it.
+pub fn load_json(path: &PathBuf) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()))
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
