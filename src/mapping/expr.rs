@@ -307,6 +307,9 @@ pub struct Env<'e, 'd> {
     pub toc: &'e HashMap<&'static str, String>,
     /// The document's business id.
     pub document_id: &'e str,
+    /// Elements with an `ID` attribute (narrative anchors), in document
+    /// order, listed on first use.
+    pub anchors: &'e std::cell::OnceCell<Vec<NodeId>>,
 }
 
 impl Env<'_, '_> {
@@ -366,9 +369,10 @@ pub fn eval(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>, out: &mu
         }
         Expr::Name(n, _) => out.push(Val::Str(n.clone())),
         Expr::Path(p) => {
-            let mut items = Vec::new();
-            p.eval(env.doc, ctx, &mut items);
-            out.extend(items.into_iter().map(Val::Item));
+            p.visit(env.doc, ctx, &mut |it| {
+                out.push(Val::Item(it));
+                true
+            });
         }
         Expr::Union(v) => {
             for x in v {
@@ -739,7 +743,7 @@ fn call(
         Func::RefText => {
             for (t, _) in texts(&args[0], env, ctx, dollar) {
                 let id = t.trim_start_matches('#');
-                if let Some(n) = find_id(env.doc, id) {
+                if let Some(n) = anchor(env, id) {
                     let s = env.doc.string_value(n);
                     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
                     if !s.is_empty() {
@@ -780,6 +784,23 @@ pub fn find_id(doc: &Document, id: &str) -> Option<NodeId> {
         return None;
     }
     doc.descendant_elements(doc.root())
+        .find(|&n| doc.attr(n, "ID") == Some(id))
+}
+
+/// [`find_id`] through the document's anchor index.
+fn anchor(env: &Env, id: &str) -> Option<NodeId> {
+    if id.is_empty() {
+        return None;
+    }
+    let doc = env.doc;
+    env.anchors
+        .get_or_init(|| {
+            doc.descendant_elements(doc.root())
+                .filter(|&n| doc.attr(n, "ID").is_some())
+                .collect()
+        })
+        .iter()
+        .copied()
         .find(|&n| doc.attr(n, "ID") == Some(id))
 }
 

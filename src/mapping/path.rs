@@ -343,6 +343,165 @@ pub fn item_text<'d>(doc: &'d Document, it: Item) -> std::borrow::Cow<'d, str> {
 impl Path {
     /// Evaluate from `ctx` (an element), appending results in document order.
     pub fn eval(&self, doc: &Document, ctx: NodeId, out: &mut Vec<Item>) {
+        if self.streams() {
+            self.stream(doc, ctx, &mut |it| {
+                out.push(it);
+                true
+            });
+            return;
+        }
+        self.eval_steps(doc, ctx, out);
+    }
+
+    /// Call `f` on each result in the order [`Path::eval`] gives them,
+    /// until `f` returns false. Returns false when `f` stopped it.
+    pub fn visit(&self, doc: &Document, ctx: NodeId, f: &mut dyn FnMut(Item) -> bool) -> bool {
+        if self.streams() {
+            return self.stream(doc, ctx, f);
+        }
+        let mut v = Vec::new();
+        self.eval_steps(doc, ctx, &mut v);
+        v.into_iter().all(f)
+    }
+
+    /// Whether depth-first evaluation gives exactly what the step-by-step
+    /// evaluation does: no step can reach one node from two contexts
+    /// (`..`, or `//` after the first step, would need de-duplication).
+    fn streams(&self) -> bool {
+        if self.absolute && !matches!(self.steps.first(), Some(Step::Elem { .. })) {
+            return false;
+        }
+        self.steps.iter().enumerate().all(|(i, s)| match s {
+            Step::Parent => false,
+            Step::Elem { axis, .. } => i == 0 || *axis == Axis::Child,
+            _ => true,
+        })
+    }
+
+    /// Depth-first evaluation (only for paths where [`Path::streams`]).
+    fn stream(&self, doc: &Document, ctx: NodeId, f: &mut dyn FnMut(Item) -> bool) -> bool {
+        if self.absolute {
+            // The virtual document node: its only child is the root.
+            let Some(Step::Elem {
+                axis,
+                ns,
+                local,
+                preds,
+            }) = self.steps.first()
+            else {
+                return true;
+            };
+            let test = NameTest::new(doc, ns, local);
+            let root = doc.root();
+            let desc = *axis == Axis::Descendant && test.possible();
+            if preds.iter().any(positional) {
+                let mut cands: Vec<NodeId> = Vec::new();
+                if test.matches(doc, root) {
+                    cands.push(root);
+                }
+                if desc {
+                    cands.extend(
+                        doc.descendant_elements(root)
+                            .filter(|&c| test.matches(doc, c)),
+                    );
+                }
+                apply_preds(doc, preds, &mut cands);
+                return cands.into_iter().all(|c| self.stream_from(doc, 1, c, f));
+            }
+            let ok = |c: NodeId| test.matches(doc, c) && preds_hold(doc, preds, c);
+            if ok(root) && !self.stream_from(doc, 1, root, f) {
+                return false;
+            }
+            if desc {
+                for c in doc.descendant_elements(root) {
+                    if ok(c) && !self.stream_from(doc, 1, c, f) {
+                        return false;
+                    }
+                }
+            }
+            true
+        } else {
+            self.stream_from(doc, 0, ctx, f)
+        }
+    }
+
+    fn stream_from(
+        &self,
+        doc: &Document,
+        i: usize,
+        n: NodeId,
+        f: &mut dyn FnMut(Item) -> bool,
+    ) -> bool {
+        let Some(step) = self.steps.get(i) else {
+            return f(Item::Node(n));
+        };
+        match step {
+            Step::SelfNode => self.stream_from(doc, i + 1, n, f),
+            Step::Parent => match doc.parent(n) {
+                Some(p) => self.stream_from(doc, i + 1, p, f),
+                None => true,
+            },
+            Step::Attr { ns, local } => {
+                let Some(want) = doc.ns_index(ns) else {
+                    return true;
+                };
+                for (k, a) in doc.attrs(n).iter().enumerate() {
+                    if a.ns == want && a.local == local.as_str() {
+                        // An attribute step is always the last one.
+                        if !f(Item::Attr(n, k as u32)) {
+                            return false;
+                        }
+                    }
+                }
+                true
+            }
+            Step::Elem {
+                axis,
+                ns,
+                local,
+                preds,
+            } => {
+                let test = NameTest::new(doc, ns, local);
+                if !test.possible() {
+                    return true;
+                }
+                if preds.iter().any(positional) {
+                    let mut cands: Vec<NodeId> = match axis {
+                        Axis::Child => doc.elements(n).filter(|&c| test.matches(doc, c)).collect(),
+                        Axis::Descendant => doc
+                            .descendant_elements(n)
+                            .filter(|&c| test.matches(doc, c))
+                            .collect(),
+                    };
+                    apply_preds(doc, preds, &mut cands);
+                    return cands
+                        .into_iter()
+                        .all(|c| self.stream_from(doc, i + 1, c, f));
+                }
+                let ok = |c: NodeId| test.matches(doc, c) && preds_hold(doc, preds, c);
+                match axis {
+                    Axis::Child => {
+                        for c in doc.elements(n) {
+                            if ok(c) && !self.stream_from(doc, i + 1, c, f) {
+                                return false;
+                            }
+                        }
+                    }
+                    Axis::Descendant => {
+                        for c in doc.descendant_elements(n) {
+                            if ok(c) && !self.stream_from(doc, i + 1, c, f) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// Step-by-step evaluation (any path).
+    fn eval_steps(&self, doc: &Document, ctx: NodeId, out: &mut Vec<Item>) {
         let mut cur: Vec<Item> = Vec::with_capacity(4);
         if self.absolute {
             // The virtual document node: its only child is the root.
@@ -457,9 +616,12 @@ impl Path {
 
     /// First result, if any.
     pub fn first(&self, doc: &Document, ctx: NodeId) -> Option<Item> {
-        let mut v = Vec::new();
-        self.eval(doc, ctx, &mut v);
-        v.into_iter().next()
+        let mut first = None;
+        self.visit(doc, ctx, &mut |it| {
+            first = Some(it);
+            false
+        });
+        first
     }
 }
 
@@ -507,27 +669,39 @@ fn apply_preds(doc: &Document, preds: &[Pred], cands: &mut Vec<NodeId>) {
     }
 }
 
+/// Whether a predicate depends on positions (`[n]` somewhere in it).
+fn positional(p: &Pred) -> bool {
+    match p {
+        Pred::Index(_) => true,
+        Pred::And(v) | Pred::Or(v) => v.iter().any(positional),
+        Pred::Not(q) => positional(q),
+        Pred::Exists(_) | Pred::Cmp(..) | Pred::StartsWith(..) => false,
+    }
+}
+
+/// All of `preds` hold for `n` (none positional: predicates have no side
+/// effects, so filtering by each in turn is filtering by all at once).
+#[inline]
+fn preds_hold(doc: &Document, preds: &[Pred], n: NodeId) -> bool {
+    preds.iter().all(|p| pred_holds(doc, p, n, 0, 0))
+}
+
 fn pred_holds(doc: &Document, p: &Pred, n: NodeId, pos: usize, len: usize) -> bool {
     let _ = len;
     match p {
         Pred::Index(i) => *i == pos,
         Pred::Exists(path) => path.first(doc, n).is_some(),
         Pred::Cmp(path, neg, v) => {
-            let mut items = Vec::new();
-            path.eval(doc, n, &mut items);
-            let any = items.iter().any(|&it| item_text(doc, it) == v.as_str());
+            // Stopped early = some value is equal.
+            let any = !path.visit(doc, n, &mut |it| item_text(doc, it) != v.as_str());
             any != *neg
         }
         Pred::And(v) => v.iter().all(|q| pred_holds(doc, q, n, pos, len)),
         Pred::Or(v) => v.iter().any(|q| pred_holds(doc, q, n, pos, len)),
         Pred::Not(q) => !pred_holds(doc, q, n, pos, len),
-        Pred::StartsWith(path, v) => {
-            let mut items = Vec::new();
-            path.eval(doc, n, &mut items);
-            items
-                .iter()
-                .any(|&it| item_text(doc, it).starts_with(v.as_str()))
-        }
+        Pred::StartsWith(path, v) => !path.visit(doc, n, &mut |it| {
+            !item_text(doc, it).starts_with(v.as_str())
+        }),
     }
 }
 
@@ -592,6 +766,41 @@ mod tests {
             texts("hl7:component/hl7:section[not(hl7:component)]/hl7:title").len(),
             0
         );
+    }
+
+    #[test]
+    fn streaming_matches_step_by_step() {
+        let d = Document::parse(DOC).unwrap();
+        let paths = [
+            "hl7:recordTarget/hl7:patientRole/hl7:id[@root='2.16.840.1.113883.2.1.4.1']/@extension",
+            "hl7:recordTarget/hl7:patientRole/hl7:id[@root!='L' and @extension]/@root",
+            "hl7:recordTarget/hl7:patientRole/hl7:id[2]/@extension",
+            "hl7:recordTarget/hl7:patientRole/hl7:id[@extension][1]/@root",
+            "/hl7:ClinicalDocument/n:messageType/@extension",
+            "//hl7:section/hl7:title",
+            "//hl7:section[1]/hl7:title",
+            "//hl7:section[not(hl7:component)]",
+            "//hl7:id[starts-with(@root, '2.16')]/@extension",
+            "hl7:component/hl7:section[not(hl7:component)]/hl7:title",
+            "hl7:component//hl7:title",
+            "*/*/hl7:id/@root",
+            "./hl7:recordTarget/.",
+            "/*",
+            "//*",
+        ];
+        for ctx in [d.root()]
+            .into_iter()
+            .chain(d.descendant_elements(d.root()))
+        {
+            for t in paths {
+                let path = p(t);
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                path.eval(&d, ctx, &mut a);
+                path.eval_steps(&d, ctx, &mut b);
+                assert_eq!(a, b, "{t}");
+                assert_eq!(path.first(&d, ctx), b.first().copied(), "{t}");
+            }
+        }
     }
 
     #[test]

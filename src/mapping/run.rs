@@ -121,6 +121,7 @@ pub fn run(
     let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
 
     let toc = plan.toc.constants();
+    let anchors = std::cell::OnceCell::new();
     let mut ids: FastMap<String, Vec<String>> = FastMap::default();
     let mut ctx_of: FastMap<String, Vec<NodeId>> = FastMap::default();
     // The expression environment over this document's state (one place
@@ -136,6 +137,7 @@ pub fn run(
                 ctx_ids: &ctx_of,
                 toc: &toc,
                 document_id: &document_id,
+                anchors: &anchors,
             }
         };
     }

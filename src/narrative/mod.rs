@@ -53,15 +53,59 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 /// tab/CR/LF, U+FFFE, U+FFFF) are removed: they would make the div
 /// ill-formed and carry no readable text.
 pub fn escape_text(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c if is_xml_char(c) => out.push(c),
-            _ => {}
+    escape_with(s, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        _ => None,
+    });
+}
+
+/// Copy `s` to `out` in runs: bytes `special` maps are replaced, characters
+/// XML cannot carry (C0 controls other than tab/CR/LF, U+FFFE, U+FFFF) are
+/// dropped, everything else is copied as is. `special` is only asked about
+/// ASCII bytes, and must not map tab, CR or LF unless it means to.
+#[inline(always)]
+fn escape_with(s: &str, out: &mut String, special: impl Fn(u8) -> Option<&'static str>) {
+    let b = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c >= 0x20 && c != 0xEF {
+            if c < 0x80 {
+                if let Some(rep) = special(c) {
+                    out.push_str(&s[run..i]);
+                    out.push_str(rep);
+                    run = i + 1;
+                }
+            }
+            i += 1;
+            continue;
         }
+        if c == 0xEF {
+            // U+FFFE / U+FFFF are EF BF BE / EF BF BF.
+            if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) {
+                out.push_str(&s[run..i]);
+                i += 3;
+                run = i;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        // A C0 control.
+        if let Some(rep) = special(c) {
+            out.push_str(&s[run..i]);
+            out.push_str(rep);
+            run = i + 1;
+        } else if !matches!(c, b'\t' | b'\n' | b'\r') {
+            out.push_str(&s[run..i]);
+            run = i + 1;
+        }
+        i += 1;
     }
+    out.push_str(&s[run..]);
 }
 
 /// Escape text for a double-quoted XHTML attribute value.
@@ -69,19 +113,16 @@ pub fn escape_text(s: &str, out: &mut String) {
 /// Tab, CR and LF are written as character references so that attribute
 /// value normalisation does not turn them into spaces.
 pub fn escape_attr(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if is_xml_char(c) => out.push(c),
-            _ => {}
-        }
-    }
+    escape_with(s, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#9;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 /// Convert plain text (line-oriented) into XHTML: `<p>` per blank-line-
@@ -145,6 +186,41 @@ mod tests {
         let mut s = String::new();
         escape_text("<CLEO Ref> A & E’s £5 ®\u{1}", &mut s);
         assert_eq!(s, "&lt;CLEO Ref&gt; A &amp; E’s £5 ®");
+    }
+
+    #[test]
+    fn escapes_match_char_by_char_reference() {
+        fn reference(s: &str, attr: bool) -> String {
+            let mut out = String::new();
+            for c in s.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' if attr => out.push_str("&quot;"),
+                    '\t' if attr => out.push_str("&#9;"),
+                    '\n' if attr => out.push_str("&#10;"),
+                    '\r' if attr => out.push_str("&#13;"),
+                    c if is_xml_char(c) => out.push(c),
+                    _ => {}
+                }
+            }
+            out
+        }
+        for t in [
+            "",
+            "plain",
+            "a\u{FFFE}b\u{FFFF}c\u{FFFD}d\u{EFBF}e\u{F000}",
+            "\u{0}\u{1f}\t\n\r\u{7f}\u{80}\"'&<>",
+            "£€😀\u{D7FF}\u{E000}\u{10FFFF}x\u{FFFE}",
+            "\u{FFFF}",
+        ] {
+            let (mut a, mut b) = (String::new(), String::new());
+            escape_text(t, &mut a);
+            escape_attr(t, &mut b);
+            assert_eq!(a, reference(t, false), "{t:?}");
+            assert_eq!(b, reference(t, true), "{t:?}");
+        }
     }
 
     #[test]

@@ -33,12 +33,8 @@ pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map(|p| p + 1)
-        .unwrap_or(0);
+    let line = memchr::memchr_iter(b'\n', before).count() as u32 + 1;
+    let line_start = memchr::memrchr(b'\n', before).map(|p| p + 1).unwrap_or(0);
     // Count characters, not bytes, from the line start.
     let mut end = offset;
     while end > line_start && !text.is_char_boundary(end) {
