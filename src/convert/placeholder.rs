@@ -38,10 +38,11 @@ fn patterns() -> &'static Patterns {
 pub fn is_placeholder(s: &str) -> Option<&'static str> {
     let t = crate::convert::text::trim(s);
     // Cheap pre-checks before running the regexes.
-    if has_pair(t, b'_') && patterns().tkw.is_match(t) {
+    let (under, at) = pairs(t);
+    if under && patterns().tkw.is_match(t) {
         return Some(RULE_TKW_TOKEN);
     }
-    if has_pair(t, b'@') && patterns().at.is_match(t) {
+    if at && patterns().at.is_match(t) {
         return Some(RULE_AT_TOKEN);
     }
     match t {
@@ -60,6 +61,23 @@ pub fn is_placeholder(s: &str) -> Option<&'static str> {
 
 /// Does `s` hold two `c` in a row? (Every text value passes here, so this
 /// avoids a substring searcher's set-up cost.)
+/// (`__` occurs, `@@` occurs): one pass, for the short values this sees.
+fn pairs(s: &str) -> (bool, bool) {
+    let b = s.as_bytes();
+    let (mut under, mut at) = (false, false);
+    for i in memchr::memchr2_iter(b'_', b'@', b) {
+        if b.get(i + 1) == Some(&b[i]) {
+            if b[i] == b'_' {
+                under = true;
+            } else {
+                at = true;
+            }
+        }
+    }
+    (under, at)
+}
+
+#[cfg(test)]
 fn has_pair(s: &str, c: u8) -> bool {
     let b = s.as_bytes();
     memchr::memchr_iter(c, b).any(|i| b.get(i + 1) == Some(&c))
@@ -143,6 +161,7 @@ mod tests {
         fn has_pair_is_substring_search(s in "[_@a ]{0,12}") {
             prop_assert_eq!(has_pair(&s, b'_'), s.contains("__"));
             prop_assert_eq!(has_pair(&s, b'@'), s.contains("@@"));
+            prop_assert_eq!(pairs(&s), (s.contains("__"), s.contains("@@")));
         }
 
         #[test]

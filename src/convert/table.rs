@@ -7,8 +7,6 @@
 //! must be unique and non-empty. Other fields may be empty. A trailing `\r`
 //! is ignored.
 
-use std::collections::HashMap;
-
 /// A table that failed to parse; `line` and `col` are 1-based (`col` counts
 /// TAB-separated fields).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,7 +23,7 @@ pub struct TableError {
 pub struct Table {
     name: String,
     width: usize,
-    rows: HashMap<String, Vec<String>>,
+    rows: crate::fhir::defs::FastMap<String, Vec<String>>,
 }
 
 impl Table {
@@ -38,7 +36,7 @@ impl Table {
             message,
         };
         let mut width = 0usize;
-        let mut rows = HashMap::new();
+        let mut rows = crate::fhir::defs::FastMap::default();
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);

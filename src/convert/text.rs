@@ -21,6 +21,19 @@ pub fn normalise_title(s: &str) -> String {
             '\u{2018}' | '\u{2019}' | '\u{02BC}' => '\'',
             c => c,
         };
+        if c.is_ascii() {
+            // Same as below, without the Unicode tables.
+            if c.is_ascii_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                pending_space = true;
+            }
+            continue;
+        }
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');

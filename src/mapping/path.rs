@@ -400,10 +400,10 @@ impl Path {
                     cands.push(root);
                 }
                 if desc {
-                    cands.extend(
-                        doc.descendant_elements(root)
-                            .filter(|&c| test.matches(doc, c)),
-                    );
+                    test.descendants(doc, root, &mut |c| {
+                        cands.push(c);
+                        true
+                    });
                 }
                 apply_preds(doc, preds, &mut cands);
                 return cands.into_iter().all(|c| self.stream_from(doc, 1, c, f));
@@ -413,11 +413,9 @@ impl Path {
                 return false;
             }
             if desc {
-                for c in doc.descendant_elements(root) {
-                    if ok(c) && !self.stream_from(doc, 1, c, f) {
-                        return false;
-                    }
-                }
+                let ok = |c: NodeId| preds_hold(doc, preds, c);
+                return test
+                    .descendants(doc, root, &mut |c| !ok(c) || self.stream_from(doc, 1, c, f));
             }
             true
         } else {
@@ -466,13 +464,18 @@ impl Path {
                     return true;
                 }
                 if preds.iter().any(positional) {
-                    let mut cands: Vec<NodeId> = match axis {
-                        Axis::Child => doc.elements(n).filter(|&c| test.matches(doc, c)).collect(),
-                        Axis::Descendant => doc
-                            .descendant_elements(n)
-                            .filter(|&c| test.matches(doc, c))
-                            .collect(),
-                    };
+                    let mut cands: Vec<NodeId> = Vec::new();
+                    match axis {
+                        Axis::Child => {
+                            cands.extend(doc.elements(n).filter(|&c| test.matches(doc, c)))
+                        }
+                        Axis::Descendant => {
+                            test.descendants(doc, n, &mut |c| {
+                                cands.push(c);
+                                true
+                            });
+                        }
+                    }
                     apply_preds(doc, preds, &mut cands);
                     return cands
                         .into_iter()
@@ -488,11 +491,10 @@ impl Path {
                         }
                     }
                     Axis::Descendant => {
-                        for c in doc.descendant_elements(n) {
-                            if ok(c) && !self.stream_from(doc, i + 1, c, f) {
-                                return false;
-                            }
-                        }
+                        let ok = |c: NodeId| preds_hold(doc, preds, c);
+                        return test.descendants(doc, n, &mut |c| {
+                            !ok(c) || self.stream_from(doc, i + 1, c, f)
+                        });
                     }
                 }
                 true
@@ -519,10 +521,10 @@ impl Path {
                         cands.push(root);
                     }
                     if *axis == Axis::Descendant && test.possible() {
-                        cands.extend(
-                            doc.descendant_elements(root)
-                                .filter(|&c| test.matches(doc, c)),
-                        );
+                        test.descendants(doc, root, &mut |c| {
+                            cands.push(c);
+                            true
+                        });
                     }
                     apply_preds(doc, preds, &mut cands);
                     cur.extend(cands.into_iter().map(Item::Node));
@@ -580,9 +582,12 @@ impl Path {
                                 Axis::Child => {
                                     cands.extend(doc.elements(n).filter(|&c| test.matches(doc, c)))
                                 }
-                                Axis::Descendant => cands.extend(
-                                    doc.descendant_elements(n).filter(|&c| test.matches(doc, c)),
-                                ),
+                                Axis::Descendant => {
+                                    test.descendants(doc, n, &mut |c| {
+                                        cands.push(c);
+                                        true
+                                    });
+                                }
                             }
                             // Positions count within each context's candidates.
                             apply_preds(doc, preds, &mut cands);
@@ -652,7 +657,23 @@ impl<'p> NameTest<'p> {
         let node = doc.node(c);
         node.kind == NodeKind::Element
             && self.ns.is_none_or(|want| want == Some(node.ns))
-            && self.local.is_none_or(|l| node.local == l)
+            && self.local.is_none_or(|l| {
+                let (a, b) = (node.local.as_bytes(), l.as_bytes());
+                // The first byte settles most mismatches without a call.
+                a.len() == b.len() && a.first() == b.first() && a == b
+            })
+    }
+
+    /// Call `f` on each matching descendant element of `n` in document
+    /// order until it returns false; false when stopped. A named test with
+    /// a namespace goes through the document's by-name index.
+    fn descendants(&self, doc: &Document, n: NodeId, f: &mut dyn FnMut(NodeId) -> bool) -> bool {
+        if let (Some(Some(ns)), Some(local)) = (self.ns, self.local) {
+            return doc.named_descendants(n, ns, local).all(f);
+        }
+        doc.descendant_elements(n)
+            .filter(|&c| self.matches(doc, c))
+            .all(f)
     }
 }
 

@@ -5,6 +5,7 @@
 //! counted as a coverage warning.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::compile::{Matcher, Plan, SectionRules, SliceDef};
 use super::expr::{self, Env, Finding};
@@ -41,6 +42,8 @@ struct Router<'p, 'e, 'x, 'd> {
     blocks: Vec<(String, String)>,
     cov: Coverage,
     stats: Stats,
+    /// Title of each section looked at, and its normalised form.
+    titles: crate::fhir::defs::FastMap<NodeId, Option<Rc<(String, String)>>>,
 }
 
 /// Generated and routed parts of one slice.
@@ -86,6 +89,7 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
             blocks: Vec::new(),
             cov: Coverage::default(),
             stats: Stats::default(),
+            titles: Default::default(),
         };
         for t in tops {
             r.visit_unrouted(t, None);
@@ -284,6 +288,19 @@ fn section_json(def: &SliceDef, status: &str, div: String, entries: &[String]) -
 }
 
 impl Router<'_, '_, '_, '_> {
+    /// [`Router::title`] and its [`normalise_title`], computed once per section.
+    fn titled(&mut self, sec: NodeId) -> Option<Rc<(String, String)>> {
+        if let Some(t) = self.titles.get(&sec) {
+            return t.clone();
+        }
+        let t = self.title(sec).map(|t| {
+            let n = normalise_title(&t);
+            Rc::new((t, n))
+        });
+        self.titles.insert(sec, t.clone());
+        t
+    }
+
     fn title(&self, sec: NodeId) -> Option<String> {
         let doc = self.env.doc;
         let t = doc.child(sec, NS_HL7, "title")?;
@@ -313,7 +330,7 @@ impl Router<'_, '_, '_, '_> {
             return None;
         }
         // Placeholders are short: only then is the text worth materialising.
-        let end_short = doc.descendant_elements(t).count() < 4;
+        let end_short = doc.descendant_elements(t).nth(3).is_none();
         if end_short {
             let s = doc.string_value(t);
             if s.len() < 200 && crate::convert::placeholder::is_placeholder(s.trim()).is_some() {
@@ -366,7 +383,7 @@ impl Router<'_, '_, '_, '_> {
             .filter_map(|c| doc.attr(c, "extension"))
             .map(|e| e.split(['#', '.']).next().unwrap_or("").to_string())
             .collect();
-        let title = self.title(sec).map(|t| normalise_title(&t));
+        let title = self.titled(sec);
         for r in &self.rules.routes {
             if let Matcher::Template(t) = &r.m {
                 if templates.iter().any(|x| x == t) {
@@ -389,7 +406,7 @@ impl Router<'_, '_, '_, '_> {
         }
         if let Some(t) = title {
             // One automaton pass; then the first matching route in order.
-            let hits = self.rules.title_set.matches(&t);
+            let hits = self.rules.title_set.matches(&t.1);
             for (k, &ri) in self.rules.title_routes.iter().enumerate() {
                 if !hits.matched(k) {
                     continue;
@@ -405,15 +422,12 @@ impl Router<'_, '_, '_, '_> {
         None
     }
 
-    fn is_container(&self, sec: NodeId) -> bool {
+    fn is_container(&mut self, sec: NodeId) -> bool {
         if self.text_el(sec).is_none() {
             return true;
         }
-        match self.title(sec) {
-            Some(t) => {
-                let n = normalise_title(&t);
-                self.rules.containers.iter().any(|r| r.is_match(&n))
-            }
+        match self.titled(sec) {
+            Some(t) => self.rules.containers.iter().any(|r| r.is_match(&t.1)),
             None => false,
         }
     }
@@ -445,7 +459,7 @@ impl Router<'_, '_, '_, '_> {
                 // the catch-all, then route the children.
                 self.cov.sections += 1;
             }
-            let title = self.title(sec);
+            let title = self.titled(sec).map(|t| t.0.clone());
             let p = match (&prefix, &title) {
                 (Some(p), Some(t)) => Some(format!("{p} – {t}")),
                 (None, Some(t)) => Some(t.clone()),
@@ -496,11 +510,11 @@ impl Router<'_, '_, '_, '_> {
             .map(|s| normalise_title(&s.title))
             .unwrap_or_default();
         let mut html = String::from("<div>");
-        let title = self.title(sec);
+        let title = self.titled(sec);
         let shown = match (&prefix, &title) {
-            (Some(p), Some(t)) => Some(format!("{p} – {t}")),
-            (None, Some(t)) if normalise_title(t) == slice_title => None,
-            (None, Some(t)) => Some(t.clone()),
+            (Some(p), Some(t)) => Some(format!("{p} – {}", t.0)),
+            (None, Some(t)) if t.1 == slice_title => None,
+            (None, Some(t)) => Some(t.0.clone()),
             (Some(p), None) => Some(p.clone()),
             (None, None) => None,
         };
@@ -544,8 +558,8 @@ impl Router<'_, '_, '_, '_> {
             self.cov.sections += 1;
             self.cov.inherited += 1;
             html.push_str("<div>");
-            if let Some(t) = self.title(c) {
-                heading(level.min(6), &t, html);
+            if let Some(t) = self.titled(c) {
+                heading(level.min(6), &t.0, html);
             }
             if let Some(t) = self.text_el(c) {
                 narrative::cda_text_to_xhtml(self.env.doc, t, html, &mut self.stats);

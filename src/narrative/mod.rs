@@ -67,11 +67,26 @@ pub fn escape_text(s: &str, out: &mut String) {
 /// ASCII bytes, and must not map tab, CR or LF unless it means to.
 #[inline(always)]
 fn escape_with(s: &str, out: &mut String, special: impl Fn(u8) -> Option<&'static str>) {
+    // Bytes that are copied without a second look (every byte of a
+    // character XML can carry, except `"&<>` and U+FFFE/U+FFFF's lead byte).
+    const PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0x20;
+        while i < 256 {
+            t[i] = !matches!(i as u8, b'"' | b'&' | b'<' | b'>' | 0xEF);
+            i += 1;
+        }
+        t
+    };
     let b = s.as_bytes();
     let mut run = 0;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
+        if PLAIN[c as usize] {
+            i += 1;
+            continue;
+        }
         if c >= 0x20 && c != 0xEF {
             if c < 0x80 {
                 if let Some(rep) = special(c) {

@@ -79,6 +79,9 @@ pub struct Document<'a> {
     attrs: Vec<Attr<'a>>,
     namespaces: Vec<String>,
     root: NodeId,
+    /// Elements by (namespace, hash of local name), each list in document
+    /// order; built on first use by [`Document::named_descendants`].
+    by_name: std::sync::OnceLock<crate::fhir::defs::FastMap<u64, Vec<NodeId>>>,
 }
 
 /// A `&str` for a byte slice of `src` (every slice the reader hands out is
@@ -203,6 +206,7 @@ impl<'a> Builder<'a> {
                 attrs: Vec::with_capacity(src.len() / 40),
                 namespaces: vec![String::new()],
                 root: NONE,
+                by_name: std::sync::OnceLock::new(),
             },
             scopes: Scopes::new(),
             stack: Vec::with_capacity(32),
@@ -742,6 +746,42 @@ impl<'a> Document<'a> {
         (id + 1..=end).filter(move |&n| self.nodes[n as usize].kind == NodeKind::Element)
     }
 
+    /// Descendant elements of `id` with namespace index `ns` and local name
+    /// `local`, in document order: the same as filtering
+    /// [`Document::descendant_elements`], through an index of the document's
+    /// elements by name (built on first use), so a search of a large document
+    /// for a rare name does not visit every node.
+    pub fn named_descendants<'s>(
+        &'s self,
+        id: NodeId,
+        ns: u16,
+        local: &'s str,
+    ) -> impl Iterator<Item = NodeId> + 's {
+        let index = self.by_name.get_or_init(|| {
+            let mut m: crate::fhir::defs::FastMap<u64, Vec<NodeId>> = Default::default();
+            for (i, n) in self.nodes.iter().enumerate() {
+                if n.kind == NodeKind::Element {
+                    m.entry(name_key(n.ns, &n.local))
+                        .or_default()
+                        .push(i as NodeId);
+                }
+            }
+            m
+        });
+        let list = index
+            .get(&name_key(ns, local))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let end = self.nodes[id as usize].subtree_end;
+        let lo = list.partition_point(|&n| n <= id);
+        let hi = list.partition_point(|&n| n <= end);
+        // Hash collisions are filtered out here.
+        list[lo.min(hi)..hi].iter().copied().filter(move |&n| {
+            let node = &self.nodes[n as usize];
+            node.ns == ns && node.local == local
+        })
+    }
+
     /// Whether any text below `id` has a non-whitespace character
     /// (no allocation).
     pub fn has_text(&self, id: NodeId) -> bool {
@@ -756,6 +796,15 @@ impl<'a> Document<'a> {
     pub fn line_col(&self, id: NodeId) -> (u32, u32) {
         super::line_col(self.src, self.nodes[id as usize].pos as usize)
     }
+}
+
+/// Key of the by-name index.
+fn name_key(ns: u16, local: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::fhir::defs::FxHasher::default();
+    h.write(local.as_bytes());
+    h.write_u16(ns);
+    h.finish()
 }
 
 /// Iterator over child nodes.
