@@ -67,23 +67,85 @@ pub(crate) struct Required {
     pub shown: String,
 }
 
+/// An open-addressed table of an owner's element names (a few cheap byte
+/// reads instead of hashing every member name of every object walked):
+/// slot -> index into [`OwnerInfo::elems`], `u16::MAX` when empty.
+struct NameTable {
+    shift: u32,
+    slots: Vec<u16>,
+}
+
+impl NameTable {
+    /// The slot a name starts probing at: length, first, middle and last
+    /// bytes, multiplied through.
+    #[inline]
+    fn home(&self, b: &[u8]) -> usize {
+        let n = b.len();
+        let x = match n {
+            0 => 0u64,
+            _ => {
+                (n as u64)
+                    | (u64::from(b[0]) << 8)
+                    | (u64::from(b[n / 2]) << 16)
+                    | (u64::from(b[n - 1]) << 24)
+            }
+        };
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    fn build(elems: &[ElemInfo]) -> NameTable {
+        // At most half full: short probe sequences.
+        let mut bits = 2u32;
+        while (1usize << bits) < elems.len() * 2 {
+            bits += 1;
+        }
+        let mut t = NameTable {
+            shift: 64 - bits,
+            slots: vec![u16::MAX; 1 << bits],
+        };
+        let mask = t.slots.len() - 1;
+        for (i, e) in elems.iter().enumerate() {
+            // A repeated name keeps its last element, like the map of
+            // `Owner::get` (the table has none).
+            let mut h = t.home(e.elem.name.as_bytes());
+            while t.slots[h] != u16::MAX && elems[t.slots[h] as usize].elem.name != e.elem.name {
+                h = (h + 1) & mask;
+            }
+            t.slots[h] = i as u16;
+        }
+        t
+    }
+}
+
 /// One owner (type name or backbone path).
 pub(crate) struct OwnerInfo {
     pub name: &'static str,
-    pub table: Option<&'static Owner>,
+    /// The elements by name.
+    names: NameTable,
     /// Parallel to the owner's elements (by `Elem::order`).
     pub elems: Vec<ElemInfo>,
     pub required: Vec<Required>,
     /// A concrete resource type (its `resourceType` member is not an element).
     pub is_resource: bool,
+    /// [`super::invariants::has_element_rules`] for this owner.
+    pub element_rules: bool,
 }
 
 impl OwnerInfo {
     /// The element named `name` and its facts.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&ElemInfo> {
-        let e = self.table?.get(name)?;
-        self.elems.get(e.order as usize)
+        let t = &self.names;
+        let mask = t.slots.len() - 1;
+        let mut h = t.home(name.as_bytes());
+        loop {
+            let i = *t.slots.get(h)?;
+            let e = self.elems.get(i as usize)?;
+            if super::scan::same(e.elem.name, name) {
+                return Some(e);
+            }
+            h = (h + 1) & mask;
+        }
     }
 }
 
@@ -218,7 +280,7 @@ fn build() -> Core {
         .iter()
         .map(|&name| {
             let table = d.owner(name);
-            let elems = table
+            let elems: Vec<ElemInfo> = table
                 .map(|t| t.elems())
                 .unwrap_or(&[])
                 .iter()
@@ -263,10 +325,11 @@ fn build() -> Core {
                 .collect();
             OwnerInfo {
                 name,
-                table,
+                names: NameTable::build(&elems),
                 elems,
                 required,
                 is_resource: d.is_resource(name),
+                element_rules: super::invariants::has_element_rules(name),
             }
         })
         .collect();

@@ -204,6 +204,8 @@ impl<'v> Item<'v> {
 struct KeySig {
     exact: [u64; 2],
     longest: [u16; 32],
+    /// Whether some key starts with `_`.
+    underscores: bool,
 }
 
 impl KeySig {
@@ -216,9 +218,16 @@ impl KeySig {
         let mut s = KeySig {
             exact: [0; 2],
             longest: [0; 32],
+            underscores: false,
         };
         for k in obj.keys() {
-            let k = k.strip_prefix('_').unwrap_or(k);
+            let k = match k.strip_prefix('_') {
+                Some(b) => {
+                    s.underscores = true;
+                    b
+                }
+                None => k,
+            };
             let Some(&f) = k.as_bytes().first() else {
                 continue;
             };
@@ -248,11 +257,12 @@ impl KeySig {
 /// `x[x]` every `xType` key; `_x` partners included.
 fn collect_into<'v>(
     obj: &'v Map<String, Value>,
-    name: &str,
+    node: &Node,
     underscores: bool,
     out: &mut Vec<Item<'v>>,
 ) {
-    let stem = name.strip_suffix("[x]");
+    let stem = node.choice_stem();
+    let name = node.n.as_str();
     let is_choice_key = |k: &str, stem: &str| {
         k.strip_prefix(stem).is_some_and(|rest| {
             rest.as_bytes()
@@ -260,33 +270,42 @@ fn collect_into<'v>(
                 .is_some_and(|c| c.is_ascii_uppercase())
         })
     };
+    // The `_x` partner of a member found (keys are unique: the member is
+    // its own first match).
+    let ext_of = |k: &str| {
+        if underscores {
+            underscore_of(obj, k).map(|(_, v)| v)
+        } else {
+            None
+        }
+    };
     match stem {
         Some(stem) => {
-            for k in obj.keys() {
+            for (k, v) in obj {
                 if is_choice_key(k, stem) {
-                    push_items(obj, k, underscores, out);
+                    push_items(k, v, ext_of(k), out);
                 }
             }
         }
         None => {
             // A scan beats hashing the key for the small objects of FHIR.
-            if let Some((k, _)) = obj.iter().find(|(k, _)| super::scan::same(k, name)) {
-                push_items(obj, k, underscores, out);
+            if let Some((k, v)) = obj.iter().find(|(k, _)| super::scan::same(k, name)) {
+                push_items(k, v, ext_of(k), out);
             }
         }
     }
     if !underscores {
         return;
     }
-    // `_x` without `x`.
-    for k in obj.keys() {
+    // `_x` without `x`: the items are the `_x` entries, with null values.
+    for (k, v) in obj {
         if let Some(base) = k.strip_prefix('_') {
             let matches = match stem {
                 Some(stem) => is_choice_key(base, stem),
                 None => base == name,
             };
             if matches && obj.at_key(base).is_none() {
-                push_items(obj, base, underscores, out);
+                push_items(base, &NULL, Some(v), out);
             }
         }
     }
@@ -300,29 +319,9 @@ fn underscore_of<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<(&'v Str
         .find(|(k, _)| k.len() == name.len() + 1 && k.starts_with('_') && &k[1..] == name)
 }
 
-fn push_items<'v>(
-    obj: &'v Map<String, Value>,
-    key: &str,
-    underscores: bool,
-    out: &mut Vec<Item<'v>>,
-) {
-    let (Some((k, value)), ext) = (
-        obj.iter().find(|(k, _)| k.as_str() == key).or_else(|| {
-            if underscores {
-                underscore_of(obj, key).map(|(k, _)| (k, &NULL))
-            } else {
-                None
-            }
-        }),
-        if underscores {
-            underscore_of(obj, key).map(|(_, v)| v)
-        } else {
-            None
-        },
-    ) else {
-        return;
-    };
-    let k: &'v str = k.strip_prefix('_').unwrap_or(k);
+/// The items of member `k` (its value, or null when only `_k` is
+/// present) with its `_k` partner `ext`.
+fn push_items<'v>(k: &'v str, value: &'v Value, ext: Option<&'v Value>, out: &mut Vec<Item<'v>>) {
     match (value, ext) {
         (Value::Array(items), _) => {
             for (i, v) in items.iter().enumerate() {
@@ -603,7 +602,7 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        if invariants::has_element_rules(owner) {
+        if oi.element_rules {
             invariants::element(self, owner, obj, loc);
         }
     }
@@ -961,22 +960,21 @@ impl<'a> Walker<'a> {
         loc: &Loc<'_>,
         url: &str,
     ) {
-        let underscores = obj.keys().any(|k| k.starts_with('_'));
         let sig = KeySig::of(obj);
+        let underscores = sig.underscores;
         for child in &node.c {
             // Most profile elements are absent from most instances: rule
             // them out on length and first byte (choices: a key longer
             // than the stem) against a summary of the object's keys.
             let (len, first) = child.key;
-            let choice = child.n.ends_with("[x]");
-            if !sig.maybe(first, len, choice) {
+            if !sig.maybe(first, len, child.choice) {
                 if child.needed {
                     self.node(child, &[], loc, url);
                 }
                 continue;
             }
             let mut items = self.item_pool.pop().unwrap_or_default();
-            collect_into(obj, &child.n, underscores, &mut items);
+            collect_into(obj, child, underscores, &mut items);
             self.node(child, &items, loc, url);
             items.clear();
             self.item_pool.push(items);
@@ -1154,7 +1152,7 @@ impl<'a> Walker<'a> {
             None => node.n.clone(),
         };
         // The value's type: from a choice key, or from core.
-        let choice_stem = node.n.strip_suffix("[x]");
+        let choice_stem = node.choice_stem();
         let suffix = choice_stem.and_then(|st| it.type_suffix(st));
         // `valueString` -> `string` (a primitive), `valueQuantity` -> `Quantity`.
         let ty: Option<&str> = suffix.map(|s| core().primitive_of_suffix(s).unwrap_or(s));
@@ -1439,7 +1437,7 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+                    .all(|(k, v)| y.at_key(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -1451,7 +1449,7 @@ fn contains(v: &Value, p: &Value) -> bool {
     match (v, p) {
         (Value::Object(vo), Value::Object(po)) => po
             .iter()
-            .all(|(k, pv)| vo.get(k).is_some_and(|vv| contains(vv, pv))),
+            .all(|(k, pv)| vo.at_key(k).is_some_and(|vv| contains(vv, pv))),
         (Value::Array(va), Value::Array(pa)) => {
             pa.iter().all(|pi| va.iter().any(|vi| contains(vi, pi)))
         }
@@ -1480,7 +1478,7 @@ fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
             }
         }
         Value::Object(o) => {
-            if let Some(next) = o.get(head) {
+            if let Some(next) = o.at_key(head) {
                 values_at(next, rest, out);
             }
         }

@@ -39,7 +39,7 @@ fn has_value_x(o: &Map<String, Value>) -> bool {
 }
 
 fn arr<'v>(o: &'v Map<String, Value>, k: &str) -> &'v [Value] {
-    o.get(k)
+    o.at_key(k)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])

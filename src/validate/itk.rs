@@ -101,7 +101,7 @@ impl Out {
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_object()?
         .iter()
-        .find(|(k, _)| k.as_str() == key)
+        .find(|(k, _)| super::scan::same(k, key))
         .map(|(_, x)| x)
 }
 
@@ -143,7 +143,7 @@ fn has_profile(v: &Value, url: &str) -> bool {
 /// A 0..1 element that some producers write as a one-item array: the
 /// elements with their location suffixes.
 fn one_or_many<'a>(v: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
-    match v.get(key) {
+    match get(v, key) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a
             .iter()
@@ -230,7 +230,7 @@ impl<'a> BundleIndex<'a> {
 /// The location of a present element: `loc.k[0]` when it repeats (an
 /// array), `loc.k` otherwise.
 fn at(v: &Value, loc: &str, k: &str) -> String {
-    if v.get(k).is_some_and(Value::is_array) {
+    if get(v, k).is_some_and(Value::is_array) {
         format!("{loc}.{k}[0]")
     } else {
         format!("{loc}.{k}")
@@ -1003,7 +1003,7 @@ fn check_party(
     out: &mut Out,
 ) {
     let ploc = format!("{loc}.{key}");
-    let Some(p) = mh.get(key).filter(|v| !v.is_null()) else {
+    let Some(p) = get(mh, key).filter(|v| !v.is_null()) else {
         if required {
             out.error(
                 r::HEADER_PARTY,
@@ -1517,8 +1517,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             _ => {}
         }
         if let Some(spec) = spec {
-            let display = sec
-                .get("code")
+            let display = get(sec, "code")
                 .map(|c| arr(c, "coding"))
                 .and_then(|c| c.first())
                 .and_then(|c| s(c, "display"));

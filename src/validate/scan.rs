@@ -22,7 +22,37 @@ impl Scan for Map<String, Value> {
 /// byte comparison (most keys differ in one of them).
 #[inline]
 pub(crate) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+    a.len() == b.len()
+        && a.as_bytes().first() == b.as_bytes().first()
+        && eq_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// Byte equality of two slices of the same length: up to 16 bytes by two
+/// overlapping word compares (member names are short), without the call
+/// to `memcmp` a slice compare makes.
+#[inline]
+fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn w8(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    }
+    fn w4(s: &[u8], at: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_le_bytes(w)
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
 }
 
 impl Scan for Value {
@@ -36,6 +66,54 @@ impl Scan for Value {
 mod tests {
     use super::Scan;
     use serde_json::json;
+
+    #[test]
+    fn same_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "bbcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "bbcdefghijklmnop",
+            "abcdefgXijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "éa",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(super::same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        // Every single-byte difference at every position and length.
+        for n in 1..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] = b'Z';
+                let (x, y) = (
+                    std::str::from_utf8(&a).unwrap(),
+                    std::str::from_utf8(&b).unwrap(),
+                );
+                assert!(!super::same(x, y), "{x} {y}");
+                assert!(super::same(x, x));
+            }
+        }
+    }
 
     #[test]
     fn finds_members_like_get() {
