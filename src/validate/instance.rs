@@ -111,7 +111,8 @@ impl<'a> BundleIdx<'a> {
         if self.by_type_id.is_empty() {
             return best;
         }
-        for (p, _) in reference.match_indices('/') {
+        // '/' is ASCII: its byte positions are char boundaries.
+        for (p, _) in reference.bytes().enumerate().filter(|&(_, c)| c == b'/') {
             if let Some(t) = self.by_type_id.get(&(&reference[..p], &reference[p + 1..])) {
                 if best.is_none_or(|b| t.entry < b.entry) {
                     best = Some(*t);
@@ -360,7 +361,7 @@ impl<'a> Walker<'a> {
             bundles: Vec::new(),
             bundle_locs: Vec::new(),
             contained: Vec::new(),
-            checked: FastSet::default(),
+            checked: FastSet::with_capacity_and_hasher(64, Default::default()),
             deferred: Vec::new(),
             item_pool: Vec::new(),
             info: true,
@@ -579,7 +580,7 @@ impl<'a> Walker<'a> {
             let st = req.stem;
             let present = obj.keys().any(|k| {
                 let k = k.strip_prefix('_').unwrap_or(k);
-                k == elem.name
+                super::scan::same(k, elem.name)
                     || (st != elem.name
                         && k.strip_prefix(st).is_some_and(|r| {
                             r.chars().next().is_some_and(|c| c.is_ascii_uppercase())
@@ -1265,11 +1266,13 @@ impl<'a> Walker<'a> {
             .at_key("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let allowed: Vec<&str> = resolved.iter().filter_map(|(t, _)| t.as_deref()).collect();
-        if allowed.contains(&"Resource") {
+        // Iterators, not vectors: no allocation unless an issue is raised.
+        let allowed = || resolved.iter().filter_map(|(t, _)| t.as_deref());
+        if allowed().any(|a| a == "Resource") {
             return;
         }
-        if !allowed.contains(&rt) {
+        if !allowed().any(|a| a == rt) {
+            let list: Vec<&str> = allowed().collect();
             self.issue(
                 Severity::Error,
                 REFERENCE_TARGET,
@@ -1277,31 +1280,31 @@ impl<'a> Walker<'a> {
                 format!(
                     "{}: {short} allows references to {} only, found {rt}",
                     label(),
-                    dedup(&allowed).join(", ")
+                    dedup(&list).join(", ")
                 ),
             );
             return;
         }
         // Same type: the target must conform to one of the profiles of its type.
-        let declared: Vec<&str> = t
+        let declared: &[Value] = t
             .resource
             .at_key("meta")
             .and_then(|m| m.at_key("profile"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let for_type: Vec<(&String, bool)> = targets
-            .iter()
-            .zip(resolved)
-            .filter(|(_, (t, _))| t.as_deref() == Some(rt))
-            .map(|(u, (_, known))| (u, *known))
-            .collect();
-        if for_type.iter().any(|(u, _)| declared.contains(&u.as_str()))
-            || for_type.iter().any(|(_, known)| !known)
-        {
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let is_declared = |u: &str| declared.iter().filter_map(Value::as_str).any(|d| d == u);
+        let for_type = || {
+            targets
+                .iter()
+                .zip(resolved)
+                .filter(|(_, (t, _))| t.as_deref() == Some(rt))
+                .map(|(u, (_, known))| (u, *known))
+        };
+        if for_type().any(|(u, _)| is_declared(u)) || for_type().any(|(_, known)| !known) {
             return;
         }
-        if let Some((u, _)) = for_type.first() {
+        if let Some((u, _)) = for_type().next() {
             self.deferred.push((t, (*u).clone()));
         }
     }
@@ -1467,8 +1470,9 @@ fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
         }
         return;
     }
-    let (head, rest) = match path.split_once('.') {
-        Some((h, r)) => (h, r),
+    // A byte scan: paths are short, and '.' is ASCII.
+    let (head, rest) = match path.bytes().position(|c| c == b'.') {
+        Some(p) => (&path[..p], &path[p + 1..]),
         None => (path, ""),
     };
     match v {
@@ -1536,6 +1540,7 @@ fn index_bundle(obj: &Map<String, Value>, bundle: usize) -> BundleIdx<'_> {
         return idx;
     };
     idx.by_url.reserve(entries.len());
+    idx.by_type_id.reserve(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let Some(res) = e.at_key("resource") else {
             continue;

@@ -183,8 +183,10 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
             );
         }
     }
-    let mut seen: FastSet<&str> = FastSet::default();
-    for (i, e) in arr(o, "entry").iter().enumerate() {
+    let entries = arr(o, "entry");
+    let mut seen: FastSet<&str> =
+        FastSet::with_capacity_and_hasher(entries.len(), Default::default());
+    for (i, e) in entries.iter().enumerate() {
         let l = loc.at("entry", Some(i));
         let Some(eo) = e.as_object() else { continue };
         // bdl-2: entry.search.empty() or (type = 'searchset')

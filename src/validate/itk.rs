@@ -156,6 +156,16 @@ fn one_or_many<'a>(v: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
 
 // ---------------------------------------------------------------- bundle index
 
+/// `base.name[i]`, rendered only when an issue is reported.
+#[derive(Clone, Copy)]
+struct Indexed<'a>(&'a str, &'static str, usize);
+
+impl std::fmt::Display for Indexed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}[{}]", self.0, self.1, self.2)
+    }
+}
+
 /// `base.entry[i]`, rendered only when an issue is reported.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct EntryLoc<'a> {
@@ -468,7 +478,8 @@ fn check_bundle_prohibited(b: &Value, loc: &str, out: &mut Out) {
 
 /// fullUrl = urn:uuid:<id>, id a lower-case UUID, fullUrls unique (bdl-7).
 fn check_fullurls(index: &BundleIndex, out: &mut Out) {
-    let mut seen: HashSet<&str> = HashSet::default();
+    let mut seen: HashSet<&str> =
+        HashSet::with_capacity_and_hasher(index.entries.len(), Default::default());
     for e in &index.entries {
         let id = e.resource.and_then(|r| s(r, "id"));
         if id.is_none() {
@@ -806,7 +817,7 @@ fn check_handling(mh: &Value, loc: &str, out: &mut Out) -> Option<(String, Strin
             );
         }
         let (i, sub) = found[0];
-        let sloc = format!("{xloc}.extension[{i}]");
+        let sloc = Indexed(&xloc, "extension", i);
         if let Some(d) = check_handling_key(key, sub, &sloc, out) {
             definition = Some(d);
         }
@@ -829,14 +840,14 @@ fn value_keys(ext: &Value) -> Vec<&str> {
 fn check_handling_key(
     key: &'static str,
     sub: &Value,
-    sloc: &str,
+    sloc: &Indexed<'_>,
     out: &mut Out,
 ) -> Option<(String, String)> {
     let values = value_keys(sub);
     if values.len() != 1 {
         out.error(
             r::HANDLING_KEYS,
-            sloc,
+            &sloc.to_string(),
             format!("handling key {key} must have exactly one value[x]"),
         );
         return None;
@@ -851,18 +862,19 @@ fn check_handling_key(
     if values[0] != expected {
         out.error(
             r::HANDLING_KEYS,
-            sloc,
+            &sloc.to_string(),
             format!("handling key {key} must use {expected}"),
         );
         return None;
     }
-    let v = &sub[expected];
-    let vloc = format!("{sloc}.{expected}");
+    let v = get(sub, expected).unwrap_or(&Value::Null);
+    // `{sloc}.{expected}`, rendered only for an issue.
+    let vloc = || format!("{sloc}.{expected}");
     match key {
         KEY_BUS_ACK | KEY_INF_ACK if !v.is_boolean() => {
             out.error(
                 r::HANDLING_KEYS,
-                &vloc,
+                &vloc(),
                 format!("handling key {key} must be true or false"),
             );
         }
@@ -870,7 +882,7 @@ fn check_handling_key(
             if s(v, "system") != Some(RECIPIENT_TYPE_SYSTEM) {
                 out.error(
                     r::HANDLING_KEYS,
-                    &format!("{vloc}.system"),
+                    &format!("{}.system", vloc()),
                     format!("RecipientType system must be {RECIPIENT_TYPE_SYSTEM}"),
                 );
             }
@@ -880,7 +892,7 @@ fn check_handling_key(
                 _ => {
                     out.error(
                         r::HANDLING_KEYS,
-                        &format!("{vloc}.code"),
+                        &format!("{}.code", vloc()),
                         "RecipientType code must be FA or FI",
                     );
                     None
@@ -890,7 +902,7 @@ fn check_handling_key(
                 if s(v, "display") != Some(d) {
                     out.error(
                         r::HANDLING_KEYS,
-                        &format!("{vloc}.display"),
+                        &format!("{}.display", vloc()),
                         format!("RecipientType display must be '{d}'"),
                     );
                 }
@@ -899,7 +911,7 @@ fn check_handling_key(
                 if present(v, k) {
                     out.error(
                         r::HANDLING_KEYS,
-                        &format!("{vloc}.{k}"),
+                        &format!("{}.{k}", vloc()),
                         format!("RecipientType {k} is not allowed (0..0)"),
                     );
                 }
@@ -911,16 +923,16 @@ fn check_handling_key(
                     if present(v, k) {
                         out.error(
                             r::HANDLING_KEYS,
-                            &format!("{vloc}.{k}"),
+                            &format!("{}.{k}", vloc()),
                             format!("MessageDefinition valueReference.{k} is not allowed (0..0)"),
                         );
                     }
                 }
-                return Some((format!("{vloc}.reference"), u.to_string()));
+                return Some((format!("{}.reference", vloc()), u.to_string()));
             }
             _ => out.error(
                 r::HANDLING_KEYS,
-                &parent_of(&format!("{vloc}.reference")),
+                &parent_of(&format!("{}.reference", vloc())),
                 "MessageDefinition valueReference.reference is required",
             ),
         },
@@ -928,7 +940,7 @@ fn check_handling_key(
             Some(t) if !t.is_empty() && t.chars().count() <= 255 && SENDER_REFERENCE.is_match(t) => {}
             _ => out.error(
                 r::HANDLING_KEYS,
-                &vloc,
+                &vloc(),
                 "SenderReference must be a non-empty string of at most 255 characters containing a word character",
             ),
         },
@@ -1471,7 +1483,8 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
     }
     let mut seen: HashSet<&str> = HashSet::default();
     for (i, sec) in secs.iter().enumerate() {
-        let sloc = format!("{cloc}.section[{i}]");
+        // Rendered only when an issue is raised.
+        let sloc = Indexed(cloc, "section", i);
         let code = check_section_code(sec, &sloc, out);
         let spec = match (code, doc_type) {
             (Some(c), Some(t)) => match t.section(c) {
@@ -1544,7 +1557,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             if present(sec, k) {
                 out.error(
                     r::SECTION_PROHIBITED,
-                    &at(sec, &sloc, k),
+                    &at(sec, &sloc.to_string(), k),
                     format!("section.{k} is not allowed (0..0)"),
                 );
             }
@@ -1581,7 +1594,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
 }
 
 /// code with exactly one coding with system SNOMED and a code; returns the code.
-fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&'a str> {
+fn check_section_code<'a>(sec: &'a Value, sloc: &Indexed<'_>, out: &mut Out) -> Option<&'a str> {
     let Some(code) = get(sec, "code").filter(|c| c.is_object()) else {
         out.error(
             r::SECTION_CODE,
@@ -1635,12 +1648,13 @@ fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&
     }
 }
 
-fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
-    let tloc = format!("{sloc}.text");
+fn check_section_text(sec: &Value, sloc: &Indexed<'_>, out: &mut Out) {
+    // Locations (`{sloc}.text`, `{sloc}.text.div`) are rendered only for
+    // an issue.
     let Some(text) = get(sec, "text").filter(|t| t.is_object()) else {
         out.error(
             r::SECTION_TEXT,
-            &parent_of(&tloc),
+            &parent_of(&format!("{sloc}.text")),
             "section text (narrative) is required",
         );
         return;
@@ -1648,24 +1662,29 @@ fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
     if !non_empty(text, "status") {
         out.error(
             r::SECTION_TEXT,
-            &parent_of(&format!("{tloc}.status")),
+            &parent_of(&format!("{sloc}.text.status")),
             "section text.status is required",
         );
     }
-    let dloc = format!("{tloc}.div");
+    let dloc = || format!("{sloc}.text.div");
     match s(text, "div") {
-        None => out.error(r::SECTION_TEXT, &parent_of(&dloc), "section text.div is required"),
+        None => out.error(
+            r::SECTION_TEXT,
+            &parent_of(&dloc()),
+            "section text.div is required",
+        ),
         Some(div) if !div.starts_with(XHTML_DIV_START) => out.error(
             r::SECTION_TEXT,
-            &dloc,
+            &dloc(),
             "section text.div must be an XHTML div starting <div xmlns=\"http://www.w3.org/1999/xhtml\"",
         ),
         Some(div) => {
-            let has_img = div.contains("<img");
-            if !has_img && !has_text_outside_tags(div) {
+            // Text outside tags is usually found at once; the `<img`
+            // search (the whole div) only when there is none.
+            if !has_text_outside_tags(div) && !div.contains("<img") {
                 out.error(
                     r::SECTION_TEXT,
-                    &dloc,
+                    &dloc(),
                     "section text.div has no content (txt-2)",
                 );
             }
