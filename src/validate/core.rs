@@ -69,10 +69,11 @@ pub(crate) struct Required {
 
 /// An open-addressed table of an owner's element names (a few cheap byte
 /// reads instead of hashing every member name of every object walked):
-/// slot -> index into [`OwnerInfo::elems`], `u16::MAX` when empty.
+/// slot -> name and index into [`OwnerInfo::elems`], `u16::MAX` when empty.
 struct NameTable {
     shift: u32,
-    slots: Vec<u16>,
+    /// Each slot's name (read without following the element) and index.
+    slots: Vec<(&'static str, u16)>,
 }
 
 impl NameTable {
@@ -101,17 +102,18 @@ impl NameTable {
         }
         let mut t = NameTable {
             shift: 64 - bits,
-            slots: vec![u16::MAX; 1 << bits],
+            slots: vec![("", u16::MAX); 1 << bits],
         };
         let mask = t.slots.len() - 1;
         for (i, e) in elems.iter().enumerate() {
             // A repeated name keeps its last element, like the map of
             // `Owner::get` (the table has none).
-            let mut h = t.home(e.elem.name.as_bytes());
-            while t.slots[h] != u16::MAX && elems[t.slots[h] as usize].elem.name != e.elem.name {
+            let name = e.elem.name;
+            let mut h = t.home(name.as_bytes());
+            while t.slots[h].1 != u16::MAX && t.slots[h].0 != name {
                 h = (h + 1) & mask;
             }
-            t.slots[h] = i as u16;
+            t.slots[h] = (name, i as u16);
         }
         t
     }
@@ -139,10 +141,12 @@ impl OwnerInfo {
         let mask = t.slots.len() - 1;
         let mut h = t.home(name.as_bytes());
         loop {
-            let i = *t.slots.get(h)?;
-            let e = self.elems.get(i as usize)?;
-            if super::scan::same(e.elem.name, name) {
-                return Some(e);
+            let &(n, i) = t.slots.get(h)?;
+            if i == u16::MAX {
+                return None;
+            }
+            if super::scan::same(n, name) {
+                return self.elems.get(i as usize);
             }
             h = (h + 1) & mask;
         }
@@ -405,6 +409,22 @@ mod tests {
             assert_eq!(req, want, "{name}");
         }
         assert!(c.id("Element").is_some());
+    }
+
+    #[test]
+    fn resource_types_are_resource_owners() {
+        let c = core();
+        let d = defs();
+        for r in d.resource_names() {
+            let id = c.id(r).unwrap();
+            assert_eq!(c.owner(id).is_resource, d.is_resource(r), "{r}");
+            assert!(c.owner(id).is_resource, "{r}");
+        }
+        for (name, _) in d.owners() {
+            let id = c.id(name).unwrap();
+            assert_eq!(c.owner(id).is_resource, d.is_resource(name), "{name}");
+        }
+        assert!(c.id("Practicioner").is_none());
     }
 
     #[test]

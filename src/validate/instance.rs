@@ -26,7 +26,7 @@ use super::invariants;
 use super::loc::Loc;
 use super::profiles::{profiles, Member, Node, Profile, Strength};
 use super::{Issue, Severity};
-use crate::fhir::defs::{defs, FastMap, FastSet};
+use crate::fhir::defs::{FastMap, FastSet};
 
 /// Rule ids of this pass (see the module table in [`super`]).
 pub mod rules {
@@ -394,8 +394,14 @@ impl<'a> Walker<'a> {
             );
             return;
         };
+        // One lookup: every resource type is an owner of the core table,
+        // marked as a resource (as `defs().is_resource`).
+        let rt_owner = match obj.at_key("resourceType") {
+            Some(Value::String(s)) => core().id(s).filter(|&id| core().owner(id).is_resource),
+            _ => None,
+        };
         let rt = match obj.at_key("resourceType") {
-            Some(Value::String(s)) if defs().is_resource(s) => s.as_str(),
+            Some(Value::String(s)) if rt_owner.is_some() => s.as_str(),
             Some(Value::String(_)) => {
                 let sev = if root {
                     Severity::Fatal
@@ -436,7 +442,7 @@ impl<'a> Walker<'a> {
             })
             .unwrap_or_default();
         self.contained.push(contained);
-        let rt_id = core().id(rt).unwrap_or(0);
+        let rt_id = rt_owner.unwrap_or(0);
         self.element(obj, rt_id, loc);
         invariants::resource(self, rt, obj, loc);
         // Declared profiles.
@@ -1353,16 +1359,13 @@ fn xml_strictness(div: &str) -> Option<&'static str> {
                     break;
                 }
                 let q = b[p];
-                match find1(b, p + 1, q) {
-                    None => {
-                        return find1(b, p + 1, b'<').map(|_| LT_IN_VALUE);
-                    }
-                    Some(e) => {
-                        if find1(&b[..e], p + 1, b'<').is_some() {
-                            return Some(LT_IN_VALUE);
-                        }
-                        k = e + 1;
-                    }
+                // One scan for the closing quote or a '<' before it: a '<'
+                // first is inside the value (or, with no closing quote,
+                // after the opening one): reported either way.
+                match find3(b, p + 1, q, b'<', q) {
+                    None => return None,
+                    Some(e) if b[e] == b'<' => return Some(LT_IN_VALUE),
+                    Some(e) => k = e + 1,
                 }
             }
         }
@@ -1431,6 +1434,7 @@ fn coding_pair(v: &Value) -> Option<(Option<&str>, &str)> {
 /// Equality where numbers compare by value (1.0 == 1).
 fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::String(x), Value::String(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => {
             x.to_string() == y.to_string() || x.as_f64() == y.as_f64()
         }

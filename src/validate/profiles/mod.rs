@@ -217,6 +217,9 @@ pub enum Member {
 pub struct Profiles {
     /// Profile index by canonical URL.
     profiles: FastMap<String, u32>,
+    /// Whether no key of `profiles` holds a `|` (then an exact hit is the
+    /// answer for the URL without a `|version` suffix too).
+    plain_keys: bool,
     list: Vec<Profile>,
     /// owner (type or backbone path) -> element name -> binding
     core_bindings: FastMap<String, FastMap<String, Binding>>,
@@ -371,6 +374,7 @@ impl Profiles {
             resolve(&mut p.root, &profiles, &types);
         }
         Profiles {
+            plain_keys: profiles.keys().all(|k| !k.contains('|')),
             profiles,
             list,
             core_bindings,
@@ -386,6 +390,13 @@ impl Profiles {
     /// The index of a profile by canonical URL (a `|version` suffix is
     /// ignored), for [`Profiles::by_index`].
     pub fn index_of(&self, url: &str) -> Option<u32> {
+        // A key without `|` that equals `url`: `url` has no `|` either, so
+        // cutting a suffix would not change it.
+        if self.plain_keys {
+            if let Some(&i) = self.profiles.get(url) {
+                return Some(i);
+            }
+        }
         let url = url.split('|').next().unwrap_or(url);
         self.profiles.get(url).copied()
     }
