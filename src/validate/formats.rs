@@ -48,12 +48,7 @@ impl Fmt {
             Fmt::Date => date_time(b, DateTimeKind::Date),
             Fmt::DateTime => date_time(b, DateTimeKind::DateTime),
             Fmt::Instant => date_time(b, DateTimeKind::Instant),
-            Fmt::Id => {
-                !b.is_empty()
-                    && b.len() <= 64
-                    && b.iter()
-                        .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
-            }
+            Fmt::Id => !b.is_empty() && b.len() <= 64 && b.iter().all(|&c| ID[c as usize]),
             Fmt::Code => code(s),
             Fmt::Uri => uri(s),
             Fmt::Decimal => decimal(b),
@@ -71,6 +66,17 @@ impl Fmt {
 pub(crate) fn check(ty: &str, s: &str) -> Option<bool> {
     Fmt::of(ty).map(|f| f.check(s))
 }
+
+/// The bytes of an `id`: ASCII letters and digits, `-` and `.`.
+const ID: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric() || c as u8 == b'-' || c as u8 == b'.';
+        c += 1;
+    }
+    t
+};
 
 /// The ASCII characters `char::is_whitespace` accepts.
 #[inline]

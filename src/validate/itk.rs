@@ -46,12 +46,25 @@ const KEY_LOCAL_EXTENSION: &str = "LocalExtension";
 /// `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, by hand
 /// (tested against that regex).
 fn is_lower_uuid(id: &str) -> bool {
+    /// Lower-case hex digits.
+    const HEX: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            t[c] = matches!(c as u8, b'0'..=b'9' | b'a'..=b'f');
+            c += 1;
+        }
+        t
+    };
     let b = id.as_bytes();
     b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
-        })
+        && b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
+        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+            .iter()
+            .all(|g| g.iter().all(|&c| HEX[c as usize]))
 }
 // STU3 `instant`: full date-time with seconds and a zone.
 static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
@@ -1809,6 +1822,38 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
                     itk[0]
                 ),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_lower_uuid;
+    use regex::Regex;
+
+    #[test]
+    fn lower_uuid_is_the_regex() {
+        let re =
+            Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$").unwrap();
+        let good = "0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+        let mut cases: Vec<String> = vec![
+            good.into(),
+            String::new(),
+            good.to_uppercase(),
+            format!("{good}0"),
+            good[1..].into(),
+            "0a1b2c3d-4e5f-6789-abcd-ef012345678é".into(),
+        ];
+        // Every byte position replaced by each of a few bytes.
+        for i in 0..good.len() {
+            for c in ['-', 'g', 'A', 'F', '0', 'f', ' ', '/'] {
+                let mut s: Vec<char> = good.chars().collect();
+                s[i] = c;
+                cases.push(s.into_iter().collect());
+            }
+        }
+        for s in &cases {
+            assert_eq!(is_lower_uuid(s), re.is_match(s), "{s:?}");
         }
     }
 }
