@@ -194,7 +194,7 @@ impl<'v> Item<'v> {
     /// The type suffix of a choice key (`valueString` with stem `value`
     /// gives `String`).
     fn type_suffix(&self, stem: &str) -> Option<&'v str> {
-        self.key.strip_prefix(stem).filter(|s| !s.is_empty())
+        super::scan::strip(self.key, stem).filter(|s| !s.is_empty())
     }
 }
 
@@ -265,7 +265,7 @@ fn collect_into<'v>(
     let stem = node.choice_stem();
     let name = node.n.as_str();
     let is_choice_key = |k: &str, stem: &str| {
-        k.strip_prefix(stem).is_some_and(|rest| {
+        super::scan::strip(k, stem).is_some_and(|rest| {
             rest.as_bytes()
                 .first()
                 .is_some_and(|c| c.is_ascii_uppercase())
@@ -500,10 +500,10 @@ impl<'a> Walker<'a> {
         }
         let underscores = obj.keys().any(|k| k.starts_with('_'));
         for (key, value) in obj {
-            if oi.is_resource && key == "resourceType" {
+            if oi.is_resource && super::scan::same(key, "resourceType") {
                 continue;
             }
-            if key == "fhir_comments" {
+            if super::scan::same(key, "fhir_comments") {
                 continue;
             }
             let (name, underscore) = match key.strip_prefix('_') {
@@ -584,11 +584,14 @@ impl<'a> Walker<'a> {
         for req in &oi.required {
             let elem = req.elem;
             let st = req.stem;
+            // The stem is the name itself or a proper prefix of it: a
+            // length compare tells them apart.
+            let choice = st.len() != elem.name.len();
             let present = obj.keys().any(|k| {
                 let k = k.strip_prefix('_').unwrap_or(k);
                 super::scan::same(k, elem.name)
-                    || (st != elem.name
-                        && k.strip_prefix(st).is_some_and(|r| {
+                    || (choice
+                        && super::scan::strip(k, st).is_some_and(|r| {
                             r.chars().next().is_some_and(|c| c.is_ascii_uppercase())
                         }))
             });
@@ -1164,7 +1167,7 @@ impl<'a> Walker<'a> {
         // `valueString` -> `string` (a primitive), `valueQuantity` -> `Quantity`.
         let ty: Option<&str> = suffix.map(|s| core().primitive_of_suffix(s).unwrap_or(s));
         if let (Some(allowed), Some(ty)) = (&node.t, ty) {
-            if !allowed.iter().any(|a| a == ty) {
+            if !allowed.iter().any(|a| super::scan::same(a, ty)) {
                 self.issue(
                     Severity::Error,
                     PROFILE_TYPE,
@@ -1210,10 +1213,10 @@ impl<'a> Walker<'a> {
         if let Some(prs) = &node.pr {
             let p = profiles();
             for ((tcode, urls), ixs) in prs.iter().zip(&node.prx) {
-                if tcode == "Extension" {
+                if super::scan::same(tcode, "Extension") {
                     let actual = it.value.at_key("url").and_then(Value::as_str);
                     for (u, ix) in urls.iter().zip(ixs) {
-                        if actual == Some(u.as_str()) {
+                        if actual.is_some_and(|a| super::scan::same(a, u)) {
                             if let Some(i) = ix {
                                 self.profile(p.by_index(*i), u, it.value, &here);
                             }
@@ -1299,7 +1302,12 @@ impl<'a> Walker<'a> {
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let is_declared = |u: &str| declared.iter().filter_map(Value::as_str).any(|d| d == u);
+        let is_declared = |u: &str| {
+            declared
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|d| super::scan::same(d, u))
+        };
         let for_type = || {
             targets
                 .iter()
@@ -1434,7 +1442,7 @@ fn coding_pair(v: &Value) -> Option<(Option<&str>, &str)> {
 /// Equality where numbers compare by value (1.0 == 1).
 fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => x == y,
+        (Value::String(x), Value::String(y)) => super::scan::same(x, y),
         (Value::Number(x), Value::Number(y)) => {
             x.to_string() == y.to_string() || x.as_f64() == y.as_f64()
         }
