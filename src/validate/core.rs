@@ -67,23 +67,89 @@ pub(crate) struct Required {
     pub shown: String,
 }
 
+/// An open-addressed table of an owner's element names (a few cheap byte
+/// reads instead of hashing every member name of every object walked):
+/// slot -> name and index into [`OwnerInfo::elems`], `u16::MAX` when empty.
+struct NameTable {
+    shift: u32,
+    /// Each slot's name (read without following the element) and index.
+    slots: Vec<(&'static str, u16)>,
+}
+
+impl NameTable {
+    /// The slot a name starts probing at: length, first, middle and last
+    /// bytes, multiplied through.
+    #[inline]
+    fn home(&self, b: &[u8]) -> usize {
+        let n = b.len();
+        let x = match n {
+            0 => 0u64,
+            _ => {
+                (n as u64)
+                    | (u64::from(b[0]) << 8)
+                    | (u64::from(b[n / 2]) << 16)
+                    | (u64::from(b[n - 1]) << 24)
+            }
+        };
+        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    fn build(elems: &[ElemInfo]) -> NameTable {
+        // At most half full: short probe sequences.
+        let mut bits = 2u32;
+        while (1usize << bits) < elems.len() * 2 {
+            bits += 1;
+        }
+        let mut t = NameTable {
+            shift: 64 - bits,
+            slots: vec![("", u16::MAX); 1 << bits],
+        };
+        let mask = t.slots.len() - 1;
+        for (i, e) in elems.iter().enumerate() {
+            // A repeated name keeps its last element, like the map of
+            // `Owner::get` (the table has none).
+            let name = e.elem.name;
+            let mut h = t.home(name.as_bytes());
+            while t.slots[h].1 != u16::MAX && t.slots[h].0 != name {
+                h = (h + 1) & mask;
+            }
+            t.slots[h] = (name, i as u16);
+        }
+        t
+    }
+}
+
 /// One owner (type name or backbone path).
 pub(crate) struct OwnerInfo {
     pub name: &'static str,
-    pub table: Option<&'static Owner>,
+    /// The elements by name.
+    names: NameTable,
     /// Parallel to the owner's elements (by `Elem::order`).
     pub elems: Vec<ElemInfo>,
     pub required: Vec<Required>,
     /// A concrete resource type (its `resourceType` member is not an element).
     pub is_resource: bool,
+    /// [`super::invariants::has_element_rules`] for this owner.
+    pub element_rules: bool,
 }
 
 impl OwnerInfo {
     /// The element named `name` and its facts.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&ElemInfo> {
-        let e = self.table?.get(name)?;
-        self.elems.get(e.order as usize)
+        let t = &self.names;
+        let mask = t.slots.len() - 1;
+        let mut h = t.home(name.as_bytes());
+        loop {
+            let &(n, i) = t.slots.get(h)?;
+            if i == u16::MAX {
+                return None;
+            }
+            if super::scan::same(n, name) {
+                return self.elems.get(i as usize);
+            }
+            h = (h + 1) & mask;
+        }
     }
 }
 
@@ -218,7 +284,7 @@ fn build() -> Core {
         .iter()
         .map(|&name| {
             let table = d.owner(name);
-            let elems = table
+            let elems: Vec<ElemInfo> = table
                 .map(|t| t.elems())
                 .unwrap_or(&[])
                 .iter()
@@ -263,10 +329,11 @@ fn build() -> Core {
                 .collect();
             OwnerInfo {
                 name,
-                table,
+                names: NameTable::build(&elems),
                 elems,
                 required,
                 is_resource: d.is_resource(name),
+                element_rules: super::invariants::has_element_rules(name),
             }
         })
         .collect();
@@ -342,6 +409,22 @@ mod tests {
             assert_eq!(req, want, "{name}");
         }
         assert!(c.id("Element").is_some());
+    }
+
+    #[test]
+    fn resource_types_are_resource_owners() {
+        let c = core();
+        let d = defs();
+        for r in d.resource_names() {
+            let id = c.id(r).unwrap();
+            assert_eq!(c.owner(id).is_resource, d.is_resource(r), "{r}");
+            assert!(c.owner(id).is_resource, "{r}");
+        }
+        for (name, _) in d.owners() {
+            let id = c.id(name).unwrap();
+            assert_eq!(c.owner(id).is_resource, d.is_resource(name), "{name}");
+        }
+        assert!(c.id("Practicioner").is_none());
     }
 
     #[test]

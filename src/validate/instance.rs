@@ -26,7 +26,7 @@ use super::invariants;
 use super::loc::Loc;
 use super::profiles::{profiles, Member, Node, Profile, Strength};
 use super::{Issue, Severity};
-use crate::fhir::defs::{defs, FastMap, FastSet};
+use crate::fhir::defs::{FastMap, FastSet};
 
 /// Rule ids of this pass (see the module table in [`super`]).
 pub mod rules {
@@ -111,7 +111,8 @@ impl<'a> BundleIdx<'a> {
         if self.by_type_id.is_empty() {
             return best;
         }
-        for (p, _) in reference.match_indices('/') {
+        // '/' is ASCII: its byte positions are char boundaries.
+        for (p, _) in reference.bytes().enumerate().filter(|&(_, c)| c == b'/') {
             if let Some(t) = self.by_type_id.get(&(&reference[..p], &reference[p + 1..])) {
                 if best.is_none_or(|b| t.entry < b.entry) {
                     best = Some(*t);
@@ -193,7 +194,7 @@ impl<'v> Item<'v> {
     /// The type suffix of a choice key (`valueString` with stem `value`
     /// gives `String`).
     fn type_suffix(&self, stem: &str) -> Option<&'v str> {
-        self.key.strip_prefix(stem).filter(|s| !s.is_empty())
+        super::scan::strip(self.key, stem).filter(|s| !s.is_empty())
     }
 }
 
@@ -204,6 +205,8 @@ impl<'v> Item<'v> {
 struct KeySig {
     exact: [u64; 2],
     longest: [u16; 32],
+    /// Whether some key starts with `_`.
+    underscores: bool,
 }
 
 impl KeySig {
@@ -216,9 +219,16 @@ impl KeySig {
         let mut s = KeySig {
             exact: [0; 2],
             longest: [0; 32],
+            underscores: false,
         };
         for k in obj.keys() {
-            let k = k.strip_prefix('_').unwrap_or(k);
+            let k = match k.strip_prefix('_') {
+                Some(b) => {
+                    s.underscores = true;
+                    b
+                }
+                None => k,
+            };
             let Some(&f) = k.as_bytes().first() else {
                 continue;
             };
@@ -248,45 +258,55 @@ impl KeySig {
 /// `x[x]` every `xType` key; `_x` partners included.
 fn collect_into<'v>(
     obj: &'v Map<String, Value>,
-    name: &str,
+    node: &Node,
     underscores: bool,
     out: &mut Vec<Item<'v>>,
 ) {
-    let stem = name.strip_suffix("[x]");
+    let stem = node.choice_stem();
+    let name = node.n.as_str();
     let is_choice_key = |k: &str, stem: &str| {
-        k.strip_prefix(stem).is_some_and(|rest| {
+        super::scan::strip(k, stem).is_some_and(|rest| {
             rest.as_bytes()
                 .first()
                 .is_some_and(|c| c.is_ascii_uppercase())
         })
     };
+    // The `_x` partner of a member found (keys are unique: the member is
+    // its own first match).
+    let ext_of = |k: &str| {
+        if underscores {
+            underscore_of(obj, k).map(|(_, v)| v)
+        } else {
+            None
+        }
+    };
     match stem {
         Some(stem) => {
-            for k in obj.keys() {
+            for (k, v) in obj {
                 if is_choice_key(k, stem) {
-                    push_items(obj, k, underscores, out);
+                    push_items(k, v, ext_of(k), out);
                 }
             }
         }
         None => {
             // A scan beats hashing the key for the small objects of FHIR.
-            if let Some((k, _)) = obj.iter().find(|(k, _)| super::scan::same(k, name)) {
-                push_items(obj, k, underscores, out);
+            if let Some((k, v)) = obj.iter().find(|(k, _)| super::scan::same(k, name)) {
+                push_items(k, v, ext_of(k), out);
             }
         }
     }
     if !underscores {
         return;
     }
-    // `_x` without `x`.
-    for k in obj.keys() {
+    // `_x` without `x`: the items are the `_x` entries, with null values.
+    for (k, v) in obj {
         if let Some(base) = k.strip_prefix('_') {
             let matches = match stem {
                 Some(stem) => is_choice_key(base, stem),
                 None => base == name,
             };
             if matches && obj.at_key(base).is_none() {
-                push_items(obj, base, underscores, out);
+                push_items(base, &NULL, Some(v), out);
             }
         }
     }
@@ -300,29 +320,9 @@ fn underscore_of<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<(&'v Str
         .find(|(k, _)| k.len() == name.len() + 1 && k.starts_with('_') && &k[1..] == name)
 }
 
-fn push_items<'v>(
-    obj: &'v Map<String, Value>,
-    key: &str,
-    underscores: bool,
-    out: &mut Vec<Item<'v>>,
-) {
-    let (Some((k, value)), ext) = (
-        obj.iter().find(|(k, _)| k.as_str() == key).or_else(|| {
-            if underscores {
-                underscore_of(obj, key).map(|(k, _)| (k, &NULL))
-            } else {
-                None
-            }
-        }),
-        if underscores {
-            underscore_of(obj, key).map(|(_, v)| v)
-        } else {
-            None
-        },
-    ) else {
-        return;
-    };
-    let k: &'v str = k.strip_prefix('_').unwrap_or(k);
+/// The items of member `k` (its value, or null when only `_k` is
+/// present) with its `_k` partner `ext`.
+fn push_items<'v>(k: &'v str, value: &'v Value, ext: Option<&'v Value>, out: &mut Vec<Item<'v>>) {
     match (value, ext) {
         (Value::Array(items), _) => {
             for (i, v) in items.iter().enumerate() {
@@ -361,7 +361,7 @@ impl<'a> Walker<'a> {
             bundles: Vec::new(),
             bundle_locs: Vec::new(),
             contained: Vec::new(),
-            checked: FastSet::default(),
+            checked: FastSet::with_capacity_and_hasher(64, Default::default()),
             deferred: Vec::new(),
             item_pool: Vec::new(),
             info: true,
@@ -394,8 +394,14 @@ impl<'a> Walker<'a> {
             );
             return;
         };
+        // One lookup: every resource type is an owner of the core table,
+        // marked as a resource (as `defs().is_resource`).
+        let rt_owner = match obj.at_key("resourceType") {
+            Some(Value::String(s)) => core().id(s).filter(|&id| core().owner(id).is_resource),
+            _ => None,
+        };
         let rt = match obj.at_key("resourceType") {
-            Some(Value::String(s)) if defs().is_resource(s) => s.as_str(),
+            Some(Value::String(s)) if rt_owner.is_some() => s.as_str(),
             Some(Value::String(_)) => {
                 let sev = if root {
                     Severity::Fatal
@@ -436,7 +442,7 @@ impl<'a> Walker<'a> {
             })
             .unwrap_or_default();
         self.contained.push(contained);
-        let rt_id = core().id(rt).unwrap_or(0);
+        let rt_id = rt_owner.unwrap_or(0);
         self.element(obj, rt_id, loc);
         invariants::resource(self, rt, obj, loc);
         // Declared profiles.
@@ -494,10 +500,10 @@ impl<'a> Walker<'a> {
         }
         let underscores = obj.keys().any(|k| k.starts_with('_'));
         for (key, value) in obj {
-            if oi.is_resource && key == "resourceType" {
+            if oi.is_resource && super::scan::same(key, "resourceType") {
                 continue;
             }
-            if key == "fhir_comments" {
+            if super::scan::same(key, "fhir_comments") {
                 continue;
             }
             let (name, underscore) = match key.strip_prefix('_') {
@@ -578,11 +584,14 @@ impl<'a> Walker<'a> {
         for req in &oi.required {
             let elem = req.elem;
             let st = req.stem;
+            // The stem is the name itself or a proper prefix of it: a
+            // length compare tells them apart.
+            let choice = st.len() != elem.name.len();
             let present = obj.keys().any(|k| {
                 let k = k.strip_prefix('_').unwrap_or(k);
-                k == elem.name
-                    || (st != elem.name
-                        && k.strip_prefix(st).is_some_and(|r| {
+                super::scan::same(k, elem.name)
+                    || (choice
+                        && super::scan::strip(k, st).is_some_and(|r| {
                             r.chars().next().is_some_and(|c| c.is_ascii_uppercase())
                         }))
             });
@@ -603,7 +612,7 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        if invariants::has_element_rules(owner) {
+        if oi.element_rules {
             invariants::element(self, owner, obj, loc);
         }
     }
@@ -961,22 +970,21 @@ impl<'a> Walker<'a> {
         loc: &Loc<'_>,
         url: &str,
     ) {
-        let underscores = obj.keys().any(|k| k.starts_with('_'));
         let sig = KeySig::of(obj);
+        let underscores = sig.underscores;
         for child in &node.c {
             // Most profile elements are absent from most instances: rule
             // them out on length and first byte (choices: a key longer
             // than the stem) against a summary of the object's keys.
             let (len, first) = child.key;
-            let choice = child.n.ends_with("[x]");
-            if !sig.maybe(first, len, choice) {
+            if !sig.maybe(first, len, child.choice) {
                 if child.needed {
                     self.node(child, &[], loc, url);
                 }
                 continue;
             }
             let mut items = self.item_pool.pop().unwrap_or_default();
-            collect_into(obj, &child.n, underscores, &mut items);
+            collect_into(obj, child, underscores, &mut items);
             self.node(child, &items, loc, url);
             items.clear();
             self.item_pool.push(items);
@@ -1154,12 +1162,12 @@ impl<'a> Walker<'a> {
             None => node.n.clone(),
         };
         // The value's type: from a choice key, or from core.
-        let choice_stem = node.n.strip_suffix("[x]");
+        let choice_stem = node.choice_stem();
         let suffix = choice_stem.and_then(|st| it.type_suffix(st));
         // `valueString` -> `string` (a primitive), `valueQuantity` -> `Quantity`.
         let ty: Option<&str> = suffix.map(|s| core().primitive_of_suffix(s).unwrap_or(s));
         if let (Some(allowed), Some(ty)) = (&node.t, ty) {
-            if !allowed.iter().any(|a| a == ty) {
+            if !allowed.iter().any(|a| super::scan::same(a, ty)) {
                 self.issue(
                     Severity::Error,
                     PROFILE_TYPE,
@@ -1205,10 +1213,10 @@ impl<'a> Walker<'a> {
         if let Some(prs) = &node.pr {
             let p = profiles();
             for ((tcode, urls), ixs) in prs.iter().zip(&node.prx) {
-                if tcode == "Extension" {
+                if super::scan::same(tcode, "Extension") {
                     let actual = it.value.at_key("url").and_then(Value::as_str);
                     for (u, ix) in urls.iter().zip(ixs) {
-                        if actual == Some(u.as_str()) {
+                        if actual.is_some_and(|a| super::scan::same(a, u)) {
                             if let Some(i) = ix {
                                 self.profile(p.by_index(*i), u, it.value, &here);
                             }
@@ -1267,11 +1275,13 @@ impl<'a> Walker<'a> {
             .at_key("resourceType")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let allowed: Vec<&str> = resolved.iter().filter_map(|(t, _)| t.as_deref()).collect();
-        if allowed.contains(&"Resource") {
+        // Iterators, not vectors: no allocation unless an issue is raised.
+        let allowed = || resolved.iter().filter_map(|(t, _)| t.as_deref());
+        if allowed().any(|a| a == "Resource") {
             return;
         }
-        if !allowed.contains(&rt) {
+        if !allowed().any(|a| a == rt) {
+            let list: Vec<&str> = allowed().collect();
             self.issue(
                 Severity::Error,
                 REFERENCE_TARGET,
@@ -1279,31 +1289,36 @@ impl<'a> Walker<'a> {
                 format!(
                     "{}: {short} allows references to {} only, found {rt}",
                     label(),
-                    dedup(&allowed).join(", ")
+                    dedup(&list).join(", ")
                 ),
             );
             return;
         }
         // Same type: the target must conform to one of the profiles of its type.
-        let declared: Vec<&str> = t
+        let declared: &[Value] = t
             .resource
             .at_key("meta")
             .and_then(|m| m.at_key("profile"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let for_type: Vec<(&String, bool)> = targets
-            .iter()
-            .zip(resolved)
-            .filter(|(_, (t, _))| t.as_deref() == Some(rt))
-            .map(|(u, (_, known))| (u, *known))
-            .collect();
-        if for_type.iter().any(|(u, _)| declared.contains(&u.as_str()))
-            || for_type.iter().any(|(_, known)| !known)
-        {
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let is_declared = |u: &str| {
+            declared
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|d| super::scan::same(d, u))
+        };
+        let for_type = || {
+            targets
+                .iter()
+                .zip(resolved)
+                .filter(|(_, (t, _))| t.as_deref() == Some(rt))
+                .map(|(u, (_, known))| (u, *known))
+        };
+        if for_type().any(|(u, _)| is_declared(u)) || for_type().any(|(_, known)| !known) {
             return;
         }
-        if let Some((u, _)) = for_type.first() {
+        if let Some((u, _)) = for_type().next() {
             self.deferred.push((t, (*u).clone()));
         }
     }
@@ -1352,16 +1367,13 @@ fn xml_strictness(div: &str) -> Option<&'static str> {
                     break;
                 }
                 let q = b[p];
-                match find1(b, p + 1, q) {
-                    None => {
-                        return find1(b, p + 1, b'<').map(|_| LT_IN_VALUE);
-                    }
-                    Some(e) => {
-                        if find1(&b[..e], p + 1, b'<').is_some() {
-                            return Some(LT_IN_VALUE);
-                        }
-                        k = e + 1;
-                    }
+                // One scan for the closing quote or a '<' before it: a '<'
+                // first is inside the value (or, with no closing quote,
+                // after the opening one): reported either way.
+                match find3(b, p + 1, q, b'<', q) {
+                    None => return None,
+                    Some(e) if b[e] == b'<' => return Some(LT_IN_VALUE),
+                    Some(e) => k = e + 1,
                 }
             }
         }
@@ -1430,6 +1442,7 @@ fn coding_pair(v: &Value) -> Option<(Option<&str>, &str)> {
 /// Equality where numbers compare by value (1.0 == 1).
 fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::String(x), Value::String(y)) => super::scan::same(x, y),
         (Value::Number(x), Value::Number(y)) => {
             x.to_string() == y.to_string() || x.as_f64() == y.as_f64()
         }
@@ -1439,7 +1452,7 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+                    .all(|(k, v)| y.at_key(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -1451,7 +1464,7 @@ fn contains(v: &Value, p: &Value) -> bool {
     match (v, p) {
         (Value::Object(vo), Value::Object(po)) => po
             .iter()
-            .all(|(k, pv)| vo.get(k).is_some_and(|vv| contains(vv, pv))),
+            .all(|(k, pv)| vo.at_key(k).is_some_and(|vv| contains(vv, pv))),
         (Value::Array(va), Value::Array(pa)) => {
             pa.iter().all(|pi| va.iter().any(|vi| contains(vi, pi)))
         }
@@ -1469,8 +1482,9 @@ fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
         }
         return;
     }
-    let (head, rest) = match path.split_once('.') {
-        Some((h, r)) => (h, r),
+    // A byte scan: paths are short, and '.' is ASCII.
+    let (head, rest) = match path.bytes().position(|c| c == b'.') {
+        Some(p) => (&path[..p], &path[p + 1..]),
         None => (path, ""),
     };
     match v {
@@ -1480,7 +1494,7 @@ fn values_at<'v>(v: &'v Value, path: &str, out: &mut Vec<&'v Value>) {
             }
         }
         Value::Object(o) => {
-            if let Some(next) = o.get(head) {
+            if let Some(next) = o.at_key(head) {
                 values_at(next, rest, out);
             }
         }
@@ -1538,6 +1552,7 @@ fn index_bundle(obj: &Map<String, Value>, bundle: usize) -> BundleIdx<'_> {
         return idx;
     };
     idx.by_url.reserve(entries.len());
+    idx.by_type_id.reserve(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let Some(res) = e.at_key("resource") else {
             continue;

@@ -39,7 +39,7 @@ fn has_value_x(o: &Map<String, Value>) -> bool {
 }
 
 fn arr<'v>(o: &'v Map<String, Value>, k: &str) -> &'v [Value] {
-    o.get(k)
+    o.at_key(k)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
@@ -183,8 +183,10 @@ fn bundle(w: &mut Walker<'_>, o: &Map<String, Value>, loc: &Loc<'_>) {
             );
         }
     }
-    let mut seen: FastSet<&str> = FastSet::default();
-    for (i, e) in arr(o, "entry").iter().enumerate() {
+    let entries = arr(o, "entry");
+    let mut seen: FastSet<&str> =
+        FastSet::with_capacity_and_hasher(entries.len(), Default::default());
+    for (i, e) in entries.iter().enumerate() {
         let l = loc.at("entry", Some(i));
         let Some(eo) = e.as_object() else { continue };
         // bdl-2: entry.search.empty() or (type = 'searchset')

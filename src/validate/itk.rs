@@ -46,12 +46,25 @@ const KEY_LOCAL_EXTENSION: &str = "LocalExtension";
 /// `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, by hand
 /// (tested against that regex).
 fn is_lower_uuid(id: &str) -> bool {
+    /// Lower-case hex digits.
+    const HEX: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            t[c] = matches!(c as u8, b'0'..=b'9' | b'a'..=b'f');
+            c += 1;
+        }
+        t
+    };
     let b = id.as_bytes();
     b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
-        })
+        && b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
+        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+            .iter()
+            .all(|g| g.iter().all(|&c| HEX[c as usize]))
 }
 // STU3 `instant`: full date-time with seconds and a zone.
 static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
@@ -101,7 +114,7 @@ impl Out {
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_object()?
         .iter()
-        .find(|(k, _)| k.as_str() == key)
+        .find(|(k, _)| super::scan::same(k, key))
         .map(|(_, x)| x)
 }
 
@@ -143,7 +156,7 @@ fn has_profile(v: &Value, url: &str) -> bool {
 /// A 0..1 element that some producers write as a one-item array: the
 /// elements with their location suffixes.
 fn one_or_many<'a>(v: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
-    match v.get(key) {
+    match get(v, key) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a
             .iter()
@@ -155,6 +168,16 @@ fn one_or_many<'a>(v: &'a Value, key: &str) -> Vec<(String, &'a Value)> {
 }
 
 // ---------------------------------------------------------------- bundle index
+
+/// `base.name[i]`, rendered only when an issue is reported.
+#[derive(Clone, Copy)]
+struct Indexed<'a>(&'a str, &'static str, usize);
+
+impl std::fmt::Display for Indexed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}[{}]", self.0, self.1, self.2)
+    }
+}
 
 /// `base.entry[i]`, rendered only when an issue is reported.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -230,7 +253,7 @@ impl<'a> BundleIndex<'a> {
 /// The location of a present element: `loc.k[0]` when it repeats (an
 /// array), `loc.k` otherwise.
 fn at(v: &Value, loc: &str, k: &str) -> String {
-    if v.get(k).is_some_and(Value::is_array) {
+    if get(v, k).is_some_and(Value::is_array) {
         format!("{loc}.{k}[0]")
     } else {
         format!("{loc}.{k}")
@@ -468,7 +491,8 @@ fn check_bundle_prohibited(b: &Value, loc: &str, out: &mut Out) {
 
 /// fullUrl = urn:uuid:<id>, id a lower-case UUID, fullUrls unique (bdl-7).
 fn check_fullurls(index: &BundleIndex, out: &mut Out) {
-    let mut seen: HashSet<&str> = HashSet::default();
+    let mut seen: HashSet<&str> =
+        HashSet::with_capacity_and_hasher(index.entries.len(), Default::default());
     for e in &index.entries {
         let id = e.resource.and_then(|r| s(r, "id"));
         if id.is_none() {
@@ -806,7 +830,7 @@ fn check_handling(mh: &Value, loc: &str, out: &mut Out) -> Option<(String, Strin
             );
         }
         let (i, sub) = found[0];
-        let sloc = format!("{xloc}.extension[{i}]");
+        let sloc = Indexed(&xloc, "extension", i);
         if let Some(d) = check_handling_key(key, sub, &sloc, out) {
             definition = Some(d);
         }
@@ -829,14 +853,14 @@ fn value_keys(ext: &Value) -> Vec<&str> {
 fn check_handling_key(
     key: &'static str,
     sub: &Value,
-    sloc: &str,
+    sloc: &Indexed<'_>,
     out: &mut Out,
 ) -> Option<(String, String)> {
     let values = value_keys(sub);
     if values.len() != 1 {
         out.error(
             r::HANDLING_KEYS,
-            sloc,
+            &sloc.to_string(),
             format!("handling key {key} must have exactly one value[x]"),
         );
         return None;
@@ -851,18 +875,19 @@ fn check_handling_key(
     if values[0] != expected {
         out.error(
             r::HANDLING_KEYS,
-            sloc,
+            &sloc.to_string(),
             format!("handling key {key} must use {expected}"),
         );
         return None;
     }
-    let v = &sub[expected];
-    let vloc = format!("{sloc}.{expected}");
+    let v = get(sub, expected).unwrap_or(&Value::Null);
+    // `{sloc}.{expected}`, rendered only for an issue.
+    let vloc = || format!("{sloc}.{expected}");
     match key {
         KEY_BUS_ACK | KEY_INF_ACK if !v.is_boolean() => {
             out.error(
                 r::HANDLING_KEYS,
-                &vloc,
+                &vloc(),
                 format!("handling key {key} must be true or false"),
             );
         }
@@ -870,7 +895,7 @@ fn check_handling_key(
             if s(v, "system") != Some(RECIPIENT_TYPE_SYSTEM) {
                 out.error(
                     r::HANDLING_KEYS,
-                    &format!("{vloc}.system"),
+                    &format!("{}.system", vloc()),
                     format!("RecipientType system must be {RECIPIENT_TYPE_SYSTEM}"),
                 );
             }
@@ -880,7 +905,7 @@ fn check_handling_key(
                 _ => {
                     out.error(
                         r::HANDLING_KEYS,
-                        &format!("{vloc}.code"),
+                        &format!("{}.code", vloc()),
                         "RecipientType code must be FA or FI",
                     );
                     None
@@ -890,7 +915,7 @@ fn check_handling_key(
                 if s(v, "display") != Some(d) {
                     out.error(
                         r::HANDLING_KEYS,
-                        &format!("{vloc}.display"),
+                        &format!("{}.display", vloc()),
                         format!("RecipientType display must be '{d}'"),
                     );
                 }
@@ -899,7 +924,7 @@ fn check_handling_key(
                 if present(v, k) {
                     out.error(
                         r::HANDLING_KEYS,
-                        &format!("{vloc}.{k}"),
+                        &format!("{}.{k}", vloc()),
                         format!("RecipientType {k} is not allowed (0..0)"),
                     );
                 }
@@ -911,16 +936,16 @@ fn check_handling_key(
                     if present(v, k) {
                         out.error(
                             r::HANDLING_KEYS,
-                            &format!("{vloc}.{k}"),
+                            &format!("{}.{k}", vloc()),
                             format!("MessageDefinition valueReference.{k} is not allowed (0..0)"),
                         );
                     }
                 }
-                return Some((format!("{vloc}.reference"), u.to_string()));
+                return Some((format!("{}.reference", vloc()), u.to_string()));
             }
             _ => out.error(
                 r::HANDLING_KEYS,
-                &parent_of(&format!("{vloc}.reference")),
+                &parent_of(&format!("{}.reference", vloc())),
                 "MessageDefinition valueReference.reference is required",
             ),
         },
@@ -928,7 +953,7 @@ fn check_handling_key(
             Some(t) if !t.is_empty() && t.chars().count() <= 255 && SENDER_REFERENCE.is_match(t) => {}
             _ => out.error(
                 r::HANDLING_KEYS,
-                &vloc,
+                &vloc(),
                 "SenderReference must be a non-empty string of at most 255 characters containing a word character",
             ),
         },
@@ -1003,7 +1028,7 @@ fn check_party(
     out: &mut Out,
 ) {
     let ploc = format!("{loc}.{key}");
-    let Some(p) = mh.get(key).filter(|v| !v.is_null()) else {
+    let Some(p) = get(mh, key).filter(|v| !v.is_null()) else {
         if required {
             out.error(
                 r::HEADER_PARTY,
@@ -1471,7 +1496,8 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
     }
     let mut seen: HashSet<&str> = HashSet::default();
     for (i, sec) in secs.iter().enumerate() {
-        let sloc = format!("{cloc}.section[{i}]");
+        // Rendered only when an issue is raised.
+        let sloc = Indexed(cloc, "section", i);
         let code = check_section_code(sec, &sloc, out);
         let spec = match (code, doc_type) {
             (Some(c), Some(t)) => match t.section(c) {
@@ -1517,8 +1543,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             _ => {}
         }
         if let Some(spec) = spec {
-            let display = sec
-                .get("code")
+            let display = get(sec, "code")
                 .map(|c| arr(c, "coding"))
                 .and_then(|c| c.first())
                 .and_then(|c| s(c, "display"));
@@ -1545,7 +1570,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
             if present(sec, k) {
                 out.error(
                     r::SECTION_PROHIBITED,
-                    &at(sec, &sloc, k),
+                    &at(sec, &sloc.to_string(), k),
                     format!("section.{k} is not allowed (0..0)"),
                 );
             }
@@ -1582,7 +1607,7 @@ fn check_sections(comp: &Value, cloc: &str, doc_type: Option<&DocumentType>, out
 }
 
 /// code with exactly one coding with system SNOMED and a code; returns the code.
-fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&'a str> {
+fn check_section_code<'a>(sec: &'a Value, sloc: &Indexed<'_>, out: &mut Out) -> Option<&'a str> {
     let Some(code) = get(sec, "code").filter(|c| c.is_object()) else {
         out.error(
             r::SECTION_CODE,
@@ -1636,12 +1661,13 @@ fn check_section_code<'a>(sec: &'a Value, sloc: &str, out: &mut Out) -> Option<&
     }
 }
 
-fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
-    let tloc = format!("{sloc}.text");
+fn check_section_text(sec: &Value, sloc: &Indexed<'_>, out: &mut Out) {
+    // Locations (`{sloc}.text`, `{sloc}.text.div`) are rendered only for
+    // an issue.
     let Some(text) = get(sec, "text").filter(|t| t.is_object()) else {
         out.error(
             r::SECTION_TEXT,
-            &parent_of(&tloc),
+            &parent_of(&format!("{sloc}.text")),
             "section text (narrative) is required",
         );
         return;
@@ -1649,24 +1675,29 @@ fn check_section_text(sec: &Value, sloc: &str, out: &mut Out) {
     if !non_empty(text, "status") {
         out.error(
             r::SECTION_TEXT,
-            &parent_of(&format!("{tloc}.status")),
+            &parent_of(&format!("{sloc}.text.status")),
             "section text.status is required",
         );
     }
-    let dloc = format!("{tloc}.div");
+    let dloc = || format!("{sloc}.text.div");
     match s(text, "div") {
-        None => out.error(r::SECTION_TEXT, &parent_of(&dloc), "section text.div is required"),
+        None => out.error(
+            r::SECTION_TEXT,
+            &parent_of(&dloc()),
+            "section text.div is required",
+        ),
         Some(div) if !div.starts_with(XHTML_DIV_START) => out.error(
             r::SECTION_TEXT,
-            &dloc,
+            &dloc(),
             "section text.div must be an XHTML div starting <div xmlns=\"http://www.w3.org/1999/xhtml\"",
         ),
         Some(div) => {
-            let has_img = div.contains("<img");
-            if !has_img && !has_text_outside_tags(div) {
+            // Text outside tags is usually found at once; the `<img`
+            // search (the whole div) only when there is none.
+            if !has_text_outside_tags(div) && !div.contains("<img") {
                 out.error(
                     r::SECTION_TEXT,
-                    &dloc,
+                    &dloc(),
                     "section text.div has no content (txt-2)",
                 );
             }
@@ -1791,6 +1822,38 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
                     itk[0]
                 ),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_lower_uuid;
+    use regex::Regex;
+
+    #[test]
+    fn lower_uuid_is_the_regex() {
+        let re =
+            Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$").unwrap();
+        let good = "0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+        let mut cases: Vec<String> = vec![
+            good.into(),
+            String::new(),
+            good.to_uppercase(),
+            format!("{good}0"),
+            good[1..].into(),
+            "0a1b2c3d-4e5f-6789-abcd-ef012345678é".into(),
+        ];
+        // Every byte position replaced by each of a few bytes.
+        for i in 0..good.len() {
+            for c in ['-', 'g', 'A', 'F', '0', 'f', ' ', '/'] {
+                let mut s: Vec<char> = good.chars().collect();
+                s[i] = c;
+                cases.push(s.into_iter().collect());
+            }
+        }
+        for s in &cases {
+            assert_eq!(is_lower_uuid(s), re.is_match(s), "{s:?}");
         }
     }
 }

@@ -129,7 +129,9 @@ pub fn by_composition_profile(url: &str) -> Option<&'static DocumentType> {
 impl DocumentType {
     /// The section slice with this SNOMED code, if the profile has one.
     pub fn section(&self, code: &str) -> Option<&'static SectionSpec> {
-        self.sections.iter().find(|s| s.code == code)
+        self.sections
+            .iter()
+            .find(|s| super::scan::same(s.code, code))
     }
 }
 

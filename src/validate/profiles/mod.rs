@@ -118,6 +118,12 @@ pub struct Node {
     /// Length and first byte of `n`, to skip most keys without reading `n`.
     #[serde(skip)]
     pub key: (u16, u8),
+    /// Whether `n` is a choice (`value[x]`).
+    #[serde(skip)]
+    pub choice: bool,
+    /// For a choice: the length of `n` without its `[x]` suffix.
+    #[serde(skip)]
+    pub stem_len: u16,
     /// `pr` resolved at load: per type code (in `pr`'s order), the index
     /// ([`Profiles::by_index`]) of each URL's profile, when held.
     #[serde(skip)]
@@ -132,6 +138,16 @@ impl Node {
     /// Maximum as a number (`None` = unbounded).
     pub fn max_n(&self) -> Option<usize> {
         (self.maxn != u32::MAX).then_some(self.maxn as usize)
+    }
+
+    /// The choice stem (`value` for `value[x]`), for a choice element.
+    #[inline]
+    pub fn choice_stem(&self) -> Option<&str> {
+        if self.choice {
+            self.n.get(..self.stem_len as usize)
+        } else {
+            None
+        }
     }
 
     /// A child by name.
@@ -201,6 +217,9 @@ pub enum Member {
 pub struct Profiles {
     /// Profile index by canonical URL.
     profiles: FastMap<String, u32>,
+    /// Whether no key of `profiles` holds a `|` (then an exact hit is the
+    /// answer for the URL without a `|version` suffix too).
+    plain_keys: bool,
     list: Vec<Profile>,
     /// owner (type or backbone path) -> element name -> binding
     core_bindings: FastMap<String, FastMap<String, Binding>>,
@@ -212,6 +231,8 @@ fn prepare(node: &mut Node) {
     node.maxn = node.max.parse().unwrap_or(u32::MAX);
     node.needed = node.min > 0 || node.ss.iter().any(|s| s.min > 0);
     let stem = node.n.trim_end_matches("[x]");
+    node.choice = node.n.ends_with("[x]");
+    node.stem_len = node.n.strip_suffix("[x]").map_or(0, |st| st.len() as u16);
     node.key = (
         stem.len() as u16,
         stem.as_bytes().first().copied().unwrap_or(0),
@@ -353,6 +374,7 @@ impl Profiles {
             resolve(&mut p.root, &profiles, &types);
         }
         Profiles {
+            plain_keys: profiles.keys().all(|k| !k.contains('|')),
             profiles,
             list,
             core_bindings,
@@ -368,6 +390,13 @@ impl Profiles {
     /// The index of a profile by canonical URL (a `|version` suffix is
     /// ignored), for [`Profiles::by_index`].
     pub fn index_of(&self, url: &str) -> Option<u32> {
+        // A key without `|` that equals `url`: `url` has no `|` either, so
+        // cutting a suffix would not change it.
+        if self.plain_keys {
+            if let Some(&i) = self.profiles.get(url) {
+                return Some(i);
+            }
+        }
         let url = url.split('|').next().unwrap_or(url);
         self.profiles.get(url).copied()
     }
