@@ -319,17 +319,55 @@ impl Env<'_, '_> {
             Val::Str(s) => Cow::Borrowed(s.as_str()),
             Val::Item(it) => item_text(self.doc, *it),
         };
-        let s = trim(crate::convert::placeholder::strip_vendor_prefix(trim(&s)));
+        self.clean(&s, node_of(v)).map(str::to_string)
+    }
+
+    /// Whether a value has a text ([`Env::text`] without the copy).
+    pub fn has_text(&mut self, v: &Val) -> bool {
+        let s: Cow<str> = match v {
+            Val::Str(s) => Cow::Borrowed(s.as_str()),
+            Val::Item(it) => item_text(self.doc, *it),
+        };
+        self.clean(&s, node_of(v)).is_some()
+    }
+
+    /// [`Env::text`] of a value given away: a computed string that needs
+    /// no trimming is kept rather than copied.
+    pub fn text_owned(&mut self, v: Val) -> Option<String> {
+        match v {
+            Val::Str(s) => {
+                let t = self.clean(&s, None)?;
+                // `t` is a slice of `s`: equal lengths mean equal strings.
+                Some(if t.len() == s.len() { s } else { t.to_string() })
+            }
+            Val::Item(it) => {
+                let s = item_text(self.doc, it);
+                let n = node_of(&v);
+                match s {
+                    Cow::Owned(o) => {
+                        let t = self.clean(&o, n)?;
+                        Some(if t.len() == o.len() { o } else { t.to_string() })
+                    }
+                    Cow::Borrowed(b) => self.clean(b, n).map(str::to_string),
+                }
+            }
+        }
+    }
+
+    /// `s` trimmed, without a vendor prefix, and not a placeholder
+    /// (reported, at `at` when known).
+    fn clean<'s>(&mut self, s: &'s str, at: Option<NodeId>) -> Option<&'s str> {
+        let s = trim(crate::convert::placeholder::strip_vendor_prefix(trim(s)));
         if s.is_empty() {
             return None;
         }
         if let Some(rule) = crate::convert::placeholder::is_placeholder(s) {
-            let at = match v {
-                Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => {
-                    let (l, c) = self.doc.line_col(*n);
+            let at = match at {
+                Some(n) => {
+                    let (l, c) = self.doc.line_col(n);
                     format!(" at {l}:{c}")
                 }
-                _ => String::new(),
+                None => String::new(),
             };
             self.findings.push(Finding {
                 rule: "placeholder".into(),
@@ -337,7 +375,7 @@ impl Env<'_, '_> {
             });
             return None;
         }
-        Some(s.to_string())
+        Some(s)
     }
 
     fn warn(&mut self, rule: &str, message: String) {
@@ -347,14 +385,22 @@ impl Env<'_, '_> {
         });
     }
 
-    fn loc_of(&self, v: &Val) -> String {
+    fn loc_of(&self, v: Option<NodeId>) -> String {
         match v {
-            Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => {
-                let (l, c) = self.doc.line_col(*n);
+            Some(n) => {
+                let (l, c) = self.doc.line_col(n);
                 format!(" at {l}:{c}")
             }
-            _ => String::new(),
+            None => String::new(),
         }
+    }
+}
+
+/// The source node a value comes from.
+fn node_of(v: &Val) -> Option<NodeId> {
+    match v {
+        Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => Some(*n),
+        Val::Str(_) => None,
     }
 }
 
@@ -383,15 +429,31 @@ pub fn eval(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>, out: &mu
     }
 }
 
-fn texts(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Vec<(String, Val)> {
+/// Texts of the values of `e`, each with the source node it came from.
+fn texts(
+    e: &Expr,
+    env: &mut Env,
+    ctx: NodeId,
+    dollar: Option<&Val>,
+) -> Vec<(String, Option<NodeId>)> {
     let mut vals = Vec::new();
     eval(e, env, ctx, dollar, &mut vals);
-    vals.into_iter()
-        .filter_map(|v| env.text(&v).map(|t| (t, v)))
-        .collect()
+    let mut out = Vec::with_capacity(vals.len());
+    for v in vals {
+        let n = node_of(&v);
+        if let Some(t) = env.text_owned(v) {
+            out.push((t, n));
+        }
+    }
+    out
 }
 
-fn first_text(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Option<(String, Val)> {
+fn first_text(
+    e: &Expr,
+    env: &mut Env,
+    ctx: NodeId,
+    dollar: Option<&Val>,
+) -> Option<(String, Option<NodeId>)> {
     texts(e, env, ctx, dollar).into_iter().next()
 }
 
@@ -423,7 +485,7 @@ fn call(
                         };
                         if let Some((s, adj)) = r {
                             if let Some(a) = adj {
-                                let at = env.loc_of(&v);
+                                let at = env.loc_of(v);
                                 env.warn(
                                     a.rule(),
                                     format!("local time adjusted for a clock change{at}"),
@@ -433,7 +495,7 @@ fn call(
                         }
                     }
                     Err(e) => {
-                        let at = env.loc_of(&v);
+                        let at = env.loc_of(v);
                         env.warn(
                             "invalid-timestamp",
                             format!("timestamp not usable ({}){at}; field omitted", e.rule()),
@@ -591,7 +653,7 @@ fn call(
         Func::NhsNumber => {
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 if !crate::convert::nhs::nhs_number_valid(&t) {
-                    let at = env.loc_of(&v);
+                    let at = env.loc_of(v);
                     env.warn(
                         "nhs-number-invalid",
                         format!(
@@ -606,7 +668,7 @@ fn call(
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 let (p, ok) = crate::convert::nhs::normalise_postcode(&t);
                 if !ok {
-                    let at = env.loc_of(&v);
+                    let at = env.loc_of(v);
                     env.warn(
                         "postcode-invalid",
                         format!("postcode does not match the UK pattern{at}; kept verbatim"),
@@ -671,12 +733,8 @@ fn call(
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 // Context: the local name of the identifier element's parent
                 // (e.g. 2.16.840.1.113883.2.1.3.2.4.18.24/patientRole).
-                let parent = match v {
-                    Val::Item(Item::Attr(n, _)) | Val::Item(Item::Node(n)) => {
-                        env.doc.parent(n).map(|p| env.doc.local(p).to_string())
-                    }
-                    _ => None,
-                };
+                let parent =
+                    v.and_then(|n| env.doc.parent(n).map(|p| env.doc.local(p).to_string()));
                 let tb = env.tables.get(table);
                 let row = parent
                     .as_ref()

@@ -147,7 +147,8 @@ pub fn run(
     // Phase 1: instances and ids.
     let mut instances: Vec<Instance> = Vec::new();
     let mut seen: FastSet<String> = FastSet::default();
-    let mut by_identity: FastMap<(String, String), String> = FastMap::default();
+    // Identity keys as `scope/key` (the string the id is minted from).
+    let mut by_identity: FastMap<String, String> = FastMap::default();
     for (pi, rp) in plan.resources.iter().enumerate() {
         let ctxs = {
             let mut env = here_env!();
@@ -158,16 +159,18 @@ pub fn run(
             // resource; two instances of one type sharing any key are one
             // resource (e.g. the same clinician known by SDS user id in one
             // place and by role-profile id in another).
+            let scope = &rp.scope;
             let keys: Vec<String> = match rp.identity.as_ref() {
                 Some(e) => {
                     let mut env = here_env!();
                     let mut v = Vec::new();
                     expr::eval(e, &mut env, ctx, None, &mut v);
                     let mut k: Vec<String> = Vec::new();
-                    for x in &v {
-                        if let Some(t) = env.text(x) {
-                            if !k.contains(&t) {
-                                k.push(t);
+                    for x in v {
+                        if let Some(t) = env.text_owned(x) {
+                            let sk = format!("{scope}/{t}");
+                            if !k.contains(&sk) {
+                                k.push(sk);
                             }
                         }
                     }
@@ -175,52 +178,45 @@ pub fn run(
                 }
                 None => Vec::new(),
             };
-            let scope = format!("{}{}", if rp.outer { "outer/" } else { "" }, rp.ty);
-            let known = keys
-                .iter()
-                .find_map(|k| by_identity.get(&(scope.clone(), k.clone())).cloned());
+            let known = keys.iter().find_map(|k| by_identity.get(k).cloned());
             let id = match (known, keys.first()) {
                 (Some(id), _) => id,
-                (None, Some(first)) => mint(&format!("{scope}/{first}")),
+                (None, Some(first)) => mint(first),
                 // The element's byte offset: stable for the same bytes, whatever
                 // the tree's internal numbering.
                 (None, None) => mint(&format!("key/{}/{}", rp.key, doc.node(ctx).pos)),
             };
             for k in keys {
-                by_identity
-                    .entry((scope.clone(), k))
-                    .or_insert_with(|| id.clone());
+                by_identity.entry(k).or_insert_with(|| id.clone());
             }
-            ids.entry(rp.key.clone()).or_default().push(id.clone());
-            ctx_of.entry(rp.key.clone()).or_default().push(ctx);
+            match ids.get_mut(rp.key.as_str()) {
+                Some(v) => v.push(id.clone()),
+                None => {
+                    ids.insert(rp.key.clone(), vec![id.clone()]);
+                }
+            }
+            match ctx_of.get_mut(rp.key.as_str()) {
+                Some(v) => v.push(ctx),
+                None => {
+                    ctx_of.insert(rp.key.clone(), vec![ctx]);
+                }
+            }
             if seen.insert(id.clone()) {
                 instances.push(Instance { plan: pi, ctx, id });
             }
         }
     }
     // Phase 2: bodies.
+    let ord = orders();
     let mut built: Vec<(usize, String, J)> = Vec::with_capacity(instances.len());
     for inst in &instances {
         let rp = &plan.resources[inst.plan];
         let mut obj = json::resource(&rp.ty);
-        let d = defs();
-        obj.set(
-            d.order_of(&rp.ty, "id").unwrap_or(0) as i32 * 2,
-            "id",
-            J::Str(inst.id.clone()),
-        );
+        obj.set(rp.id_order, "id", J::Str(inst.id.clone()));
         if let Some(p) = &rp.profile {
             let mut meta = J::obj();
-            meta.set(
-                d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2,
-                "profile",
-                J::Arr(vec![J::Str(p.clone())]),
-            );
-            obj.set(
-                d.order_of(&rp.ty, "meta").unwrap_or(1) as i32 * 2,
-                "meta",
-                meta,
-            );
+            meta.set(ord.meta_profile, "profile", J::Arr(vec![J::Str(p.clone())]));
+            obj.set(rp.meta_order, "meta", meta);
         }
         let mut env = here_env!();
         exec(&rp.body, &mut obj, &mut env, inst.ctx, None);
@@ -244,8 +240,7 @@ pub fn run(
     };
     {
         let comp = &mut built[comp_idx].2;
-        let order = defs().order_of("Composition", "section").unwrap_or(90) as i32 * 2;
-        comp.set(order, "section", J::Arr(secs));
+        comp.set(ord.comp_section, "section", J::Arr(secs));
     }
 
     // Assemble: document bundle (Composition first), then message bundle.
@@ -285,12 +280,11 @@ pub fn run(
     })?;
     doc_entries.insert(0, comp);
     let bundle = |id: &str, profile: &str, ident: String, ty: &str, entries: Vec<J>| -> J {
-        let d = defs();
-        let o = |n: &str| d.order_of("Bundle", n).unwrap_or(50) as i32;
+        let o = &ord.bundle;
         let mut b = json::resource("Bundle");
-        b.set(o("id"), "id", J::Str(id.into()));
+        b.set(o[0], "id", J::Str(id.into()));
         b.set(
-            o("meta"),
+            o[1],
             "meta",
             J::Obj(vec![(
                 5,
@@ -299,15 +293,15 @@ pub fn run(
             )]),
         );
         b.set(
-            o("identifier"),
+            o[2],
             "identifier",
             J::Obj(vec![
                 (4, "system".into(), J::Str(RFC4122.into())),
                 (5, "value".into(), J::Str(ident)),
             ]),
         );
-        b.set(o("type"), "type", J::Str(ty.into()));
-        b.set(o("entry"), "entry", J::Arr(entries));
+        b.set(o[3], "type", J::Str(ty.into()));
+        b.set(o[4], "entry", J::Arr(entries));
         b
     };
     let doc_bundle = bundle(
@@ -337,7 +331,34 @@ pub fn run(
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(DIGITS[(x >> 4) as usize] as char);
+        s.push(DIGITS[(x & 15) as usize] as char);
+    }
+    s
+}
+
+/// FHIR property orders the runtime sets itself, looked up once.
+struct Orders {
+    meta_profile: i32,
+    comp_section: i32,
+    /// Bundle id, meta, identifier, type, entry.
+    bundle: [i32; 5],
+}
+
+fn orders() -> &'static Orders {
+    static O: std::sync::OnceLock<Orders> = std::sync::OnceLock::new();
+    O.get_or_init(|| {
+        let d = defs();
+        let b = |n: &str| d.order_of("Bundle", n).unwrap_or(50) as i32;
+        Orders {
+            meta_profile: d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2,
+            comp_section: d.order_of("Composition", "section").unwrap_or(90) as i32 * 2,
+            bundle: [b("id"), b("meta"), b("identifier"), b("type"), b("entry")],
+        }
+    })
 }
 
 fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
@@ -360,7 +381,7 @@ fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
         Mode::When(e) | Mode::For(e) => {
             let mut v = Vec::new();
             expr::eval(e, env, root, None, &mut v);
-            if v.iter().any(|x| env.text(x).is_some()) {
+            if v.iter().any(|x| env.has_text(x)) {
                 vec![root]
             } else {
                 vec![]
@@ -385,21 +406,31 @@ fn guard_ok(g: Option<&Guard>, env: &mut Env, ctx: NodeId, dollar: Option<&Val>)
     let Some(g) = g else { return true };
     let mut v = Vec::new();
     expr::eval(&g.expr, env, ctx, dollar, &mut v);
-    let has = v.iter().any(|x| env.text(x).is_some());
+    let has = v.iter().any(|x| env.has_text(x));
     has == g.positive
 }
 
 /// Execute statements into `obj` (an object under construction).
 pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) {
+    // Buffers shared by this body's assignments.
+    let mut vals: Vec<Val> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
     for s in stmts {
         match s {
             Stmt::Assign {
                 target, expr: e, ..
             } => {
-                let mut vals = Vec::new();
+                vals.clear();
+                texts.clear();
                 expr::eval(e, env, ctx, dollar, &mut vals);
                 let last = &target[target.len() - 1];
-                let mut texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+                // Every value's text first (placeholder findings), then the
+                // typing of those kept (typing findings).
+                for v in vals.drain(..) {
+                    if let Some(t) = env.text_owned(v) {
+                        texts.push(t);
+                    }
+                }
                 if texts.is_empty() {
                     continue;
                 }
@@ -407,7 +438,7 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                     texts.truncate(1);
                 }
                 let prims: Vec<J> = texts
-                    .into_iter()
+                    .drain(..)
                     .filter_map(|t| typed(&last.ty, t, env))
                     .collect();
                 if prims.is_empty() {
@@ -453,7 +484,7 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                         let mut vals = Vec::new();
                         expr::eval(e, env, ctx, dollar, &mut vals);
                         for v in vals {
-                            if env.text(&v).is_some() && guard_ok(g, env, ctx, Some(&v)) {
+                            if env.has_text(&v) && guard_ok(g, env, ctx, Some(&v)) {
                                 made.push(build(body, env, ctx, Some(&v)));
                             }
                         }
@@ -461,9 +492,7 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                     Mode::When(e) => {
                         let mut vals = Vec::new();
                         expr::eval(e, env, ctx, dollar, &mut vals);
-                        if vals.iter().any(|v| env.text(v).is_some())
-                            && guard_ok(g, env, ctx, dollar)
-                        {
+                        if vals.iter().any(|v| env.has_text(v)) && guard_ok(g, env, ctx, dollar) {
                             made.push(build(body, env, ctx, dollar));
                         }
                     }

@@ -127,7 +127,8 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
             for ctx in ctxs {
                 let mut vals = Vec::new();
                 expr::eval(e, env, ctx, None, &mut vals);
-                let texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+                let texts: Vec<String> =
+                    vals.into_iter().filter_map(|v| env.text_owned(v)).collect();
                 if texts.is_empty() {
                     continue;
                 }
