@@ -572,8 +572,12 @@ impl Router<'_, '_, '_, '_> {
 }
 
 fn heading(level: u8, text: &str, out: &mut String) {
-    let l = level.clamp(3, 6);
-    out.push_str(&format!("<h{l}>"));
+    let l = (b'0' + level.clamp(3, 6)) as char;
+    out.push_str("<h");
+    out.push(l);
+    out.push('>');
     narrative::escape_text(text, out);
-    out.push_str(&format!("</h{l}>"));
+    out.push_str("</h");
+    out.push(l);
+    out.push('>');
 }
