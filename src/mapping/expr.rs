@@ -310,9 +310,22 @@ pub struct Env<'e, 'd> {
     /// Elements with an `ID` attribute (narrative anchors), in document
     /// order, listed on first use.
     pub anchors: &'e std::cell::OnceCell<Vec<NodeId>>,
+    /// Spare value buffers (see [`Env::buf`]).
+    pub bufs: &'e mut Vec<Vec<Val>>,
 }
 
 impl Env<'_, '_> {
+    /// An empty value buffer, reused when one was handed back.
+    pub fn buf(&mut self) -> Vec<Val> {
+        self.bufs.pop().unwrap_or_default()
+    }
+
+    /// Hand a buffer back for reuse.
+    pub fn give(&mut self, mut v: Vec<Val>) {
+        v.clear();
+        self.bufs.push(v);
+    }
+
     /// Text of a value, with placeholders removed (and reported).
     pub fn text(&mut self, v: &Val) -> Option<String> {
         let s: Cow<str> = match v {
@@ -436,15 +449,16 @@ fn texts(
     ctx: NodeId,
     dollar: Option<&Val>,
 ) -> Vec<(String, Option<NodeId>)> {
-    let mut vals = Vec::new();
+    let mut vals = env.buf();
     eval(e, env, ctx, dollar, &mut vals);
     let mut out = Vec::with_capacity(vals.len());
-    for v in vals {
+    for v in vals.drain(..) {
         let n = node_of(&v);
         if let Some(t) = env.text_owned(v) {
             out.push((t, n));
         }
     }
+    env.give(vals);
     out
 }
 
@@ -759,15 +773,16 @@ fn call(
             }
         }
         Func::Xhtml => {
-            let mut vals = Vec::new();
+            let mut vals = env.buf();
             eval(&args[0], env, ctx, dollar, &mut vals);
             let mut body = String::new();
             let mut stats = crate::narrative::Stats::default();
-            for v in vals {
-                if let Val::Item(Item::Node(n)) = v {
+            for v in &vals {
+                if let Val::Item(Item::Node(n)) = *v {
                     crate::narrative::cda_text_to_xhtml(env.doc, n, &mut body, &mut stats);
                 }
             }
+            env.give(vals);
             if !body.trim().is_empty() {
                 out.push(Val::Str(format!(
                     "<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>"

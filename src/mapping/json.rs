@@ -107,7 +107,14 @@ fn is_empty_value(v: &Value) -> bool {
 
 /// A resource object with `resourceType` first.
 pub fn resource(ty: &str) -> J {
-    J::Obj(vec![(-100, "resourceType".into(), J::Str(ty.into()))])
+    resource_with_capacity(ty, 1)
+}
+
+/// [`resource`] with room for `n` properties.
+pub fn resource_with_capacity(ty: &str, n: usize) -> J {
+    let mut v = Vec::with_capacity(n.max(1));
+    v.push((-100, "resourceType".into(), J::Str(ty.into())));
+    J::Obj(v)
 }
 
 #[cfg(test)]

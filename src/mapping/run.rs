@@ -122,6 +122,7 @@ pub fn run(
 
     let toc = plan.toc.constants();
     let anchors = std::cell::OnceCell::new();
+    let mut bufs: Vec<Vec<Val>> = Vec::new();
     let mut ids: FastMap<String, Vec<String>> = FastMap::default();
     let mut ctx_of: FastMap<String, Vec<NodeId>> = FastMap::default();
     // The expression environment over this document's state (one place
@@ -138,6 +139,7 @@ pub fn run(
                 toc: &toc,
                 document_id: &document_id,
                 anchors: &anchors,
+                bufs: &mut bufs,
             }
         };
     }
@@ -163,10 +165,10 @@ pub fn run(
             let keys: Vec<String> = match rp.identity.as_ref() {
                 Some(e) => {
                     let mut env = here_env!();
-                    let mut v = Vec::new();
+                    let mut v = env.buf();
                     expr::eval(e, &mut env, ctx, None, &mut v);
                     let mut k: Vec<String> = Vec::new();
-                    for x in v {
+                    for x in v.drain(..) {
                         if let Some(t) = env.text_owned(x) {
                             let sk = format!("{scope}/{t}");
                             if !k.contains(&sk) {
@@ -174,6 +176,7 @@ pub fn run(
                             }
                         }
                     }
+                    env.give(v);
                     k
                 }
                 None => Vec::new(),
@@ -209,9 +212,10 @@ pub fn run(
     // Phase 2: bodies.
     let ord = orders();
     let mut built: Vec<(usize, String, J)> = Vec::with_capacity(instances.len());
-    for inst in &instances {
+    for inst in instances {
         let rp = &plan.resources[inst.plan];
-        let mut obj = json::resource(&rp.ty);
+        // resourceType, id, meta and room for the body's properties.
+        let mut obj = json::resource_with_capacity(&rp.ty, rp.body.len() + 3);
         obj.set(rp.id_order, "id", J::Str(inst.id.clone()));
         if let Some(p) = &rp.profile {
             let mut meta = J::obj();
@@ -220,7 +224,7 @@ pub fn run(
         }
         let mut env = here_env!();
         exec(&rp.body, &mut obj, &mut env, inst.ctx, None);
-        built.push((inst.plan, inst.id.clone(), obj));
+        built.push((inst.plan, inst.id, obj));
     }
 
     // Sections of the Composition.
@@ -379,9 +383,11 @@ fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
             out
         }
         Mode::When(e) | Mode::For(e) => {
-            let mut v = Vec::new();
+            let mut v = env.buf();
             expr::eval(e, env, root, None, &mut v);
-            if v.iter().any(|x| env.has_text(x)) {
+            let any = v.iter().any(|x| env.has_text(x));
+            env.give(v);
+            if any {
                 vec![root]
             } else {
                 vec![]
@@ -394,26 +400,29 @@ fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
 }
 
 fn first_node(e: &expr::Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Option<NodeId> {
-    let mut v = Vec::new();
+    let mut v = env.buf();
     expr::eval(e, env, ctx, dollar, &mut v);
-    v.into_iter().find_map(|x| match x {
+    let n = v.iter().find_map(|x| match *x {
         Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => Some(n),
         Val::Str(_) => None,
-    })
+    });
+    env.give(v);
+    n
 }
 
 fn guard_ok(g: Option<&Guard>, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> bool {
     let Some(g) = g else { return true };
-    let mut v = Vec::new();
+    let mut v = env.buf();
     expr::eval(&g.expr, env, ctx, dollar, &mut v);
     let has = v.iter().any(|x| env.has_text(x));
+    env.give(v);
     has == g.positive
 }
 
 /// Execute statements into `obj` (an object under construction).
 pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) {
     // Buffers shared by this body's assignments.
-    let mut vals: Vec<Val> = Vec::new();
+    let mut vals: Vec<Val> = env.buf();
     let mut texts: Vec<String> = Vec::new();
     for s in stmts {
         match s {
@@ -481,18 +490,21 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                         }
                     }
                     Mode::For(e) => {
-                        let mut vals = Vec::new();
-                        expr::eval(e, env, ctx, dollar, &mut vals);
-                        for v in vals {
-                            if env.has_text(&v) && guard_ok(g, env, ctx, Some(&v)) {
-                                made.push(build(body, env, ctx, Some(&v)));
+                        let mut fv = env.buf();
+                        expr::eval(e, env, ctx, dollar, &mut fv);
+                        for v in &fv {
+                            if env.has_text(v) && guard_ok(g, env, ctx, Some(v)) {
+                                made.push(build(body, env, ctx, Some(v)));
                             }
                         }
+                        env.give(fv);
                     }
                     Mode::When(e) => {
-                        let mut vals = Vec::new();
-                        expr::eval(e, env, ctx, dollar, &mut vals);
-                        if vals.iter().any(|v| env.has_text(v)) && guard_ok(g, env, ctx, dollar) {
+                        let mut wv = env.buf();
+                        expr::eval(e, env, ctx, dollar, &mut wv);
+                        let any = wv.iter().any(|v| env.has_text(v));
+                        env.give(wv);
+                        if any && guard_ok(g, env, ctx, dollar) {
                             made.push(build(body, env, ctx, dollar));
                         }
                     }
@@ -507,10 +519,11 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
             }
         }
     }
+    env.give(vals);
 }
 
 fn build(body: &[Stmt], env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> J {
-    let mut o = J::obj();
+    let mut o = J::Obj(Vec::with_capacity(body.len()));
     exec(body, &mut o, env, ctx, dollar);
     o
 }
