@@ -195,6 +195,8 @@ pub struct SliceDef {
     pub display: String,
     /// Fixed title.
     pub title: String,
+    /// [`normalise_title`](crate::convert::text::normalise_title) of `title`.
+    pub title_norm: String,
     /// Profile minimum.
     pub min: u32,
     /// Minimum number of entries when present.
@@ -383,6 +385,7 @@ fn slices_for(src: &[Source], toc: &str) -> Vec<SliceDef> {
                     code: c[1].into(),
                     display: c[2].into(),
                     title: c[3].into(),
+                    title_norm: crate::convert::text::normalise_title(c[3]),
                     min: c[4].parse().unwrap_or(0),
                     entry_min: c[5].parse().unwrap_or(0),
                 });

@@ -595,7 +595,7 @@ fn call(
                     let mut seen = std::collections::HashSet::new();
                     for id in ids {
                         if seen.insert(id) {
-                            out.push(Val::Str(format!("urn:uuid:{id}")));
+                            out.push(Val::Str(super::run::urn_uuid(id)));
                         }
                     }
                 } else {
@@ -609,7 +609,7 @@ fn call(
                         })
                         .unwrap_or(0);
                     if let Some(id) = ids.get(pick) {
-                        out.push(Val::Str(format!("urn:uuid:{id}")));
+                        out.push(Val::Str(super::run::urn_uuid(id)));
                     }
                 }
             }
@@ -619,9 +619,10 @@ fn call(
                 if uuid::Uuid::parse_str(&t).is_ok() && t.len() == 36 {
                     out.push(Val::Str(t.to_lowercase()));
                 } else {
-                    out.push(Val::Str(
-                        uuid::Uuid::new_v5(&env.uuid_ns, t.as_bytes()).to_string(),
-                    ));
+                    out.push(Val::Str(super::run::uuid_string(uuid::Uuid::new_v5(
+                        &env.uuid_ns,
+                        t.as_bytes(),
+                    ))));
                 }
             }
         }

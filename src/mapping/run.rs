@@ -118,7 +118,7 @@ pub fn run(
         uuid::Uuid::new_v5(&PROJECT_NS, format!("content/{hash}").as_bytes()).to_string()
     };
     let uuid_ns = uuid::Uuid::new_v5(&PROJECT_NS, format!("doc/{document_id}/{hash}").as_bytes());
-    let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
+    let mint = |name: &str| uuid_string(uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()));
 
     let toc = plan.toc.constants();
     let anchors = std::cell::OnceCell::new();
@@ -250,7 +250,7 @@ pub fn run(
     // Assemble: document bundle (Composition first), then message bundle.
     let entry = |id: &str, res: J| -> J {
         J::Obj(vec![
-            (1, "fullUrl".into(), J::Str(format!("urn:uuid:{id}"))),
+            (1, "fullUrl".into(), J::Str(urn_uuid(id))),
             (2, "resource".into(), res),
         ])
     };
@@ -332,6 +332,20 @@ pub fn run(
         document_id,
         content_hash,
     })
+}
+
+/// `urn:uuid:` and `id` (what `format!("urn:uuid:{id}")` gives).
+pub fn urn_uuid(id: &str) -> String {
+    let mut s = String::with_capacity(9 + id.len());
+    s.push_str("urn:uuid:");
+    s.push_str(id);
+    s
+}
+
+/// A UUID as lower-case hyphenated text (its `to_string()`).
+pub fn uuid_string(u: uuid::Uuid) -> String {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    u.hyphenated().encode_lower(&mut buf).to_owned()
 }
 
 fn hex(b: &[u8]) -> String {

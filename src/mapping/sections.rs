@@ -143,7 +143,7 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         for k in &def.entries {
             if let Some(ids) = env.ids.get(k) {
                 for id in ids {
-                    let r = format!("urn:uuid:{id}");
+                    let r = super::run::urn_uuid(id);
                     if !entries.contains(&r) {
                         entries.push(r);
                     }
@@ -508,7 +508,7 @@ impl Router<'_, '_, '_, '_> {
         let slice_title = self
             .plan
             .slice(slice)
-            .map(|s| normalise_title(&s.title))
+            .map(|s| s.title_norm.as_str())
             .unwrap_or_default();
         let mut html = String::from("<div>");
         let title = self.titled(sec);
