@@ -579,6 +579,26 @@ impl Ts {
 mod tests {
     use super::*;
 
+    #[test]
+    fn push_num_is_zero_padded_format() {
+        for (v, w) in [
+            (0u64, 2usize),
+            (7, 2),
+            (12, 2),
+            (123, 2),
+            (5, 4),
+            (2024, 4),
+            (12345, 4),
+            (42, 0),
+            (9, 9),
+            (123456789, 3),
+        ] {
+            let mut s = String::new();
+            push_num(&mut s, v, w);
+            assert_eq!(s, format!("{v:0w$}"));
+        }
+    }
+
     fn dt(s: &str) -> String {
         parse_ts(s).unwrap().to_date_time().0
     }

@@ -44,6 +44,13 @@ impl J {
         }
     }
 
+    /// Add a property known to be absent.
+    pub fn add(&mut self, order: i32, name: &str, v: J) {
+        if let J::Obj(fields) = self {
+            fields.push((order, name.to_string(), v));
+        }
+    }
+
     /// Get a property.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut J> {
         match self {

@@ -449,6 +449,27 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                 let last = &target[target.len() - 1];
                 // Every value's text first (placeholder findings), then the
                 // typing of those kept (typing findings).
+                if !last.many {
+                    // Only the first text is kept; the others are still
+                    // looked at for their findings.
+                    let mut first: Option<String> = None;
+                    for v in vals.drain(..) {
+                        if first.is_none() {
+                            first = env.text_owned(v);
+                        } else {
+                            let _ = env.has_text(&v);
+                        }
+                    }
+                    let Some(t) = first else { continue };
+                    let Some(j) = typed(&last.ty, t, env) else {
+                        continue;
+                    };
+                    let parent = navigate(obj, &target[..target.len() - 1]);
+                    if parent.get_mut(&last.name).is_none() {
+                        parent.add(last.order, &last.name, j);
+                    }
+                    continue;
+                }
                 for v in vals.drain(..) {
                     if let Some(t) = env.text_owned(v) {
                         texts.push(t);
@@ -456,9 +477,6 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                 }
                 if texts.is_empty() {
                     continue;
-                }
-                if !last.many {
-                    texts.truncate(1);
                 }
                 let prims: Vec<J> = texts
                     .drain(..)
