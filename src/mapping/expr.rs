@@ -462,13 +462,40 @@ fn texts(
     out
 }
 
+/// The first of [`texts`]: the other values are still looked at (for
+/// their findings) but not copied.
 fn first_text(
     e: &Expr,
     env: &mut Env,
     ctx: NodeId,
     dollar: Option<&Val>,
 ) -> Option<(String, Option<NodeId>)> {
-    texts(e, env, ctx, dollar).into_iter().next()
+    let mut vals = env.buf();
+    eval(e, env, ctx, dollar, &mut vals);
+    let mut first = None;
+    for v in vals.drain(..) {
+        if first.is_none() {
+            let n = node_of(&v);
+            first = env.text_owned(v).map(|t| (t, n));
+        } else {
+            let _ = env.has_text(&v);
+        }
+    }
+    env.give(vals);
+    first
+}
+
+/// Whether [`texts`] would have any (every value is looked at, for its
+/// findings; nothing is copied).
+fn any_text(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> bool {
+    let mut vals = env.buf();
+    eval(e, env, ctx, dollar, &mut vals);
+    let mut any = false;
+    for v in &vals {
+        any |= env.has_text(v);
+    }
+    env.give(vals);
+    any
 }
 
 fn name_of(e: &Expr) -> &str {
@@ -519,13 +546,13 @@ fn call(
             }
         }
         Func::Lookup => {
-            let table = name_of(&args[0]).to_string();
+            let table = name_of(&args[0]);
             let col = args
                 .get(2)
                 .map(|c| name_of(c).parse::<usize>().unwrap_or(1))
                 .unwrap_or(1);
             for (t, _) in texts(&args[1], env, ctx, dollar) {
-                if let Some(row) = env.tables.get(&table).and_then(|tb| tb.get(&t)) {
+                if let Some(row) = env.tables.get(table).and_then(|tb| tb.get(&t)) {
                     if let Some(v) = row.get(col.saturating_sub(1)) {
                         if !v.is_empty() {
                             out.push(Val::Str(v.clone()));
@@ -567,8 +594,7 @@ fn call(
         }
         Func::First => {
             for a in args {
-                let v = texts(a, env, ctx, dollar);
-                if let Some((t, _)) = v.into_iter().next() {
+                if let Some((t, _)) = first_text(a, env, ctx, dollar) {
                     out.push(Val::Str(t));
                     return;
                 }
@@ -627,7 +653,7 @@ fn call(
             }
         }
         Func::If => {
-            if first_text(&args[0], env, ctx, dollar).is_some() {
+            if any_text(&args[0], env, ctx, dollar) {
                 for (t, _) in texts(&args[1], env, ctx, dollar) {
                     out.push(Val::Str(t));
                 }
@@ -745,15 +771,21 @@ fn call(
             } else {
                 "code-systems"
             };
+            let doc = env.doc;
+            let mut key = String::new();
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 // Context: the local name of the identifier element's parent
                 // (e.g. 2.16.840.1.113883.2.1.3.2.4.18.24/patientRole).
-                let parent =
-                    v.and_then(|n| env.doc.parent(n).map(|p| env.doc.local(p).to_string()));
+                let parent = v.and_then(|n| doc.parent(n)).map(|p| doc.local(p));
                 let tb = env.tables.get(table);
                 let row = parent
-                    .as_ref()
-                    .and_then(|p| tb.and_then(|tb| tb.get(&format!("{t}/{p}"))))
+                    .and_then(|p| {
+                        key.clear();
+                        key.push_str(&t);
+                        key.push('/');
+                        key.push_str(p);
+                        tb.and_then(|tb| tb.get(&key))
+                    })
                     .or_else(|| tb.and_then(|tb| tb.get(&t)));
                 let sys = match row {
                     Some(r) => r.first().cloned().unwrap_or_default(),
@@ -785,17 +817,20 @@ fn call(
             }
             env.give(vals);
             if !body.trim().is_empty() {
-                out.push(Val::Str(format!(
-                    "<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>"
-                )));
+                const OPEN: &str = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+                let mut s = String::with_capacity(OPEN.len() + body.len() + 6);
+                s.push_str(OPEN);
+                s.push_str(&body);
+                s.push_str("</div>");
+                out.push(Val::Str(s));
             }
         }
         Func::Config => {
-            let key = name_of(&args[0]).to_string();
+            let key = name_of(&args[0]);
             if let Some(v) = env
                 .tables
                 .get("deployment")
-                .and_then(|t| t.get(&key))
+                .and_then(|t| t.get(key))
                 .and_then(|r| r.first())
             {
                 if !v.is_empty() {
@@ -810,7 +845,7 @@ fn call(
         }
         Func::DocumentId => out.push(Val::Str(env.document_id.to_string())),
         Func::Not => {
-            if first_text(&args[0], env, ctx, dollar).is_none() {
+            if !any_text(&args[0], env, ctx, dollar) {
                 out.push(Val::Str("true".into()));
             }
         }
