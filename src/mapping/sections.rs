@@ -347,19 +347,19 @@ impl Router<'_, '_, '_, '_> {
     /// real text just loses the title (nothing with text is dropped).
     fn dropped(&self, sec: NodeId) -> bool {
         let doc = self.env.doc;
-        let raw = doc
-            .child(sec, NS_HL7, "title")
-            .map(|t| doc.string_value(t).trim().to_string())
-            .unwrap_or_default();
+        let Some(t) = doc.child(sec, NS_HL7, "title") else {
+            return false;
+        };
+        let sv = doc.string_value(t);
+        let raw = sv.trim();
         if raw.is_empty() {
             return false;
         }
-        let placeholder = crate::convert::placeholder::is_placeholder(&raw).is_some()
-            || self
-                .rules
-                .drops
-                .iter()
-                .any(|r| r.is_match(&normalise_title(&raw)));
+        let placeholder = crate::convert::placeholder::is_placeholder(raw).is_some() || {
+            // Normalised once for all drop rules.
+            let norm = (!self.rules.drops.is_empty()).then(|| normalise_title(raw));
+            norm.is_some_and(|n| self.rules.drops.iter().any(|r| r.is_match(&n)))
+        };
         if !placeholder {
             return false;
         }
@@ -378,16 +378,16 @@ impl Router<'_, '_, '_, '_> {
             .child(sec, NS_HL7, "code")
             .and_then(|c| doc.attr(c, "code"))
             .map(str::trim);
-        let templates: Vec<String> = doc
+        let templates: Vec<&str> = doc
             .elements(sec)
             .filter(|&c| doc.is(c, NS_HL7, "templateId"))
             .filter_map(|c| doc.attr(c, "extension"))
-            .map(|e| e.split(['#', '.']).next().unwrap_or("").to_string())
+            .map(|e| e.split(['#', '.']).next().unwrap_or(""))
             .collect();
         let title = self.titled(sec);
         for r in &self.rules.routes {
             if let Matcher::Template(t) = &r.m {
-                if templates.iter().any(|x| x == t) {
+                if templates.contains(&t.as_str()) {
                     return Some((r.slice.clone(), "template"));
                 }
             }
