@@ -88,6 +88,13 @@ fn has_pair(s: &str, c: u8) -> bool {
 /// which may be empty (the caller then treats the value as absent), or `s`
 /// unchanged when there is no prefix.
 pub fn strip_vendor_prefix(s: &str) -> &str {
+    // Neither prefix can follow a first byte that is ASCII, not
+    // whitespace and not `C`.
+    if let Some(&b) = s.as_bytes().first() {
+        if b.is_ascii() && b != b'C' && !b.is_ascii_whitespace() && b != 0x0B {
+            return s;
+        }
+    }
     let t = s.trim_start();
     for p in ["ComponentTitle - ", "ComponentText - "] {
         if let Some(rest) = t.strip_prefix(p) {

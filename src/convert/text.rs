@@ -66,17 +66,28 @@ pub fn trim(s: &str) -> &str {
 /// Trim and collapse every run of whitespace to one space; borrowed when the
 /// input needs no change.
 pub fn collapse_ws(s: &str) -> Cow<'_, str> {
-    let t = s.trim();
-    let mut prev_ws = false;
-    let clean = t.chars().all(|c| {
-        let ok = if c.is_whitespace() {
-            c == ' ' && !prev_ws
-        } else {
-            true
-        };
-        prev_ws = c.is_whitespace();
-        ok
-    });
+    let t = trim(s);
+    let clean = if t.is_ascii() {
+        // Same test on bytes: ASCII White_Space is U+0009..=U+000D and U+0020.
+        let mut prev_ws = false;
+        t.bytes().all(|c| {
+            let ws = matches!(c, b'\t'..=b'\r' | b' ');
+            let ok = !ws || (c == b' ' && !prev_ws);
+            prev_ws = ws;
+            ok
+        })
+    } else {
+        let mut prev_ws = false;
+        t.chars().all(|c| {
+            let ok = if c.is_whitespace() {
+                c == ' ' && !prev_ws
+            } else {
+                true
+            };
+            prev_ws = c.is_whitespace();
+            ok
+        })
+    };
     if clean {
         return Cow::Borrowed(t);
     }
@@ -421,6 +432,15 @@ mod tests {
             let n = normalise_title(&s);
             prop_assert_eq!(normalise_title(&n), n.clone());
             prop_assert!(!n.starts_with(' ') && !n.ends_with(' ') && !n.contains("  "));
+        }
+
+        #[test]
+        fn collapse_ws_is_split_whitespace_joined(s in "[ \t\n\r\u{b}\u{c}\u{85}\u{a0}a-cé]{0,24}") {
+            let c = collapse_ws(&s);
+            let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            prop_assert_eq!(c.as_ref(), joined.as_str());
+            // Borrowed exactly when the trimmed text already was collapsed.
+            prop_assert_eq!(matches!(c, Cow::Borrowed(_)), s.trim() == joined);
         }
 
         #[test]

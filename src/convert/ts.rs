@@ -18,7 +18,6 @@
 //! themselves cannot fail.
 
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use jiff::civil::DateTime;
@@ -398,6 +397,27 @@ pub fn parse_ts(s: &str) -> Result<Ts, TsError> {
     Ok(ts)
 }
 
+/// `v` in decimal, zero-padded to `width` (what `{:0width$}` writes).
+fn push_num(out: &mut String, v: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut x = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    for _ in buf.len() - i..width {
+        out.push('0');
+    }
+    for &d in &buf[i..] {
+        out.push(d as char);
+    }
+}
+
 fn push_offset(out: &mut String, zone: SourceZone, offset_min: i16) {
     if zone == SourceZone::Utc {
         out.push('Z');
@@ -405,7 +425,10 @@ fn push_offset(out: &mut String, zone: SourceZone, offset_min: i16) {
     }
     let sign = if offset_min < 0 { '-' } else { '+' };
     let a = offset_min.unsigned_abs();
-    let _ = write!(out, "{sign}{:02}:{:02}", a / 60, a % 60);
+    out.push(sign);
+    push_num(out, (a / 60) as u64, 2);
+    out.push(':');
+    push_num(out, (a % 60) as u64, 2);
 }
 
 impl Ts {
@@ -437,11 +460,13 @@ impl Ts {
     }
 
     fn push_date(&self, out: &mut String) {
-        let _ = write!(out, "{:04}", self.year);
+        push_num(out, self.year as u64, 4);
         if let Some(m) = self.month {
-            let _ = write!(out, "-{m:02}");
+            out.push('-');
+            push_num(out, m as u64, 2);
             if let Some(d) = self.day {
-                let _ = write!(out, "-{d:02}");
+                out.push('-');
+                push_num(out, d as u64, 2);
             }
         }
     }
@@ -452,9 +477,15 @@ impl Ts {
         let mut out = String::with_capacity(35);
         self.push_date(&mut out);
         if let Some(t) = &self.time {
-            let _ = write!(out, "T{:02}:{:02}:{:02}", t.hour, t.minute, t.second);
+            out.push('T');
+            push_num(&mut out, t.hour as u64, 2);
+            out.push(':');
+            push_num(&mut out, t.minute as u64, 2);
+            out.push(':');
+            push_num(&mut out, t.second as u64, 2);
             if t.frac_len > 0 {
-                let _ = write!(out, ".{:0width$}", t.frac, width = t.frac_len as usize);
+                out.push('.');
+                push_num(&mut out, t.frac as u64, t.frac_len as usize);
             }
             push_offset(&mut out, self.zone, t.offset_min);
         }
@@ -547,6 +578,26 @@ impl Ts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_num_is_zero_padded_format() {
+        for (v, w) in [
+            (0u64, 2usize),
+            (7, 2),
+            (12, 2),
+            (123, 2),
+            (5, 4),
+            (2024, 4),
+            (12345, 4),
+            (42, 0),
+            (9, 9),
+            (123456789, 3),
+        ] {
+            let mut s = String::new();
+            push_num(&mut s, v, w);
+            assert_eq!(s, format!("{v:0w$}"));
+        }
+    }
 
     fn dt(s: &str) -> String {
         parse_ts(s).unwrap().to_date_time().0

@@ -98,6 +98,12 @@ pub struct ResPlan {
     pub body: Vec<Stmt>,
     /// Where declared.
     pub loc: Loc,
+    /// Identity scope: the type, `outer/` first for the message bundle.
+    pub scope: String,
+    /// FHIR order (×2) of the resource's `id`.
+    pub id_order: i32,
+    /// FHIR order (×2) of the resource's `meta`.
+    pub meta_order: i32,
 }
 
 /// How a source section is recognised.
@@ -189,6 +195,8 @@ pub struct SliceDef {
     pub display: String,
     /// Fixed title.
     pub title: String,
+    /// [`normalise_title`](crate::convert::text::normalise_title) of `title`.
+    pub title_norm: String,
     /// Profile minimum.
     pub min: u32,
     /// Minimum number of entries when present.
@@ -377,6 +385,7 @@ fn slices_for(src: &[Source], toc: &str) -> Vec<SliceDef> {
                     code: c[1].into(),
                     display: c[2].into(),
                     title: c[3].into(),
+                    title_norm: crate::convert::text::normalise_title(c[3]),
                     min: c[4].parse().unwrap_or(0),
                     entry_min: c[5].parse().unwrap_or(0),
                 });
@@ -659,7 +668,14 @@ fn compile_resource(
         }
     }
     let body = compile_stmts(cx, &stmts_lines, &ty)?;
+    let scope = format!("{}{}", if outer { "outer/" } else { "" }, ty);
+    let d = crate::fhir::defs::defs();
+    let id_order = d.order_of(&ty, "id").unwrap_or(0) as i32 * 2;
+    let meta_order = d.order_of(&ty, "meta").unwrap_or(1) as i32 * 2;
     Ok(ResPlan {
+        scope,
+        id_order,
+        meta_order,
         ty,
         key,
         outer,

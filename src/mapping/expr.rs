@@ -310,26 +310,77 @@ pub struct Env<'e, 'd> {
     /// Elements with an `ID` attribute (narrative anchors), in document
     /// order, listed on first use.
     pub anchors: &'e std::cell::OnceCell<Vec<NodeId>>,
+    /// Spare value buffers (see [`Env::buf`]).
+    pub bufs: &'e mut Vec<Vec<Val>>,
 }
 
 impl Env<'_, '_> {
+    /// An empty value buffer, reused when one was handed back.
+    pub fn buf(&mut self) -> Vec<Val> {
+        self.bufs.pop().unwrap_or_default()
+    }
+
+    /// Hand a buffer back for reuse.
+    pub fn give(&mut self, mut v: Vec<Val>) {
+        v.clear();
+        self.bufs.push(v);
+    }
+
     /// Text of a value, with placeholders removed (and reported).
     pub fn text(&mut self, v: &Val) -> Option<String> {
         let s: Cow<str> = match v {
             Val::Str(s) => Cow::Borrowed(s.as_str()),
             Val::Item(it) => item_text(self.doc, *it),
         };
-        let s = trim(crate::convert::placeholder::strip_vendor_prefix(trim(&s)));
+        self.clean(&s, node_of(v)).map(str::to_string)
+    }
+
+    /// Whether a value has a text ([`Env::text`] without the copy).
+    pub fn has_text(&mut self, v: &Val) -> bool {
+        let s: Cow<str> = match v {
+            Val::Str(s) => Cow::Borrowed(s.as_str()),
+            Val::Item(it) => item_text(self.doc, *it),
+        };
+        self.clean(&s, node_of(v)).is_some()
+    }
+
+    /// [`Env::text`] of a value given away: a computed string that needs
+    /// no trimming is kept rather than copied.
+    pub fn text_owned(&mut self, v: Val) -> Option<String> {
+        match v {
+            Val::Str(s) => {
+                let t = self.clean(&s, None)?;
+                // `t` is a slice of `s`: equal lengths mean equal strings.
+                Some(if t.len() == s.len() { s } else { t.to_string() })
+            }
+            Val::Item(it) => {
+                let s = item_text(self.doc, it);
+                let n = node_of(&v);
+                match s {
+                    Cow::Owned(o) => {
+                        let t = self.clean(&o, n)?;
+                        Some(if t.len() == o.len() { o } else { t.to_string() })
+                    }
+                    Cow::Borrowed(b) => self.clean(b, n).map(str::to_string),
+                }
+            }
+        }
+    }
+
+    /// `s` trimmed, without a vendor prefix, and not a placeholder
+    /// (reported, at `at` when known).
+    fn clean<'s>(&mut self, s: &'s str, at: Option<NodeId>) -> Option<&'s str> {
+        let s = trim(crate::convert::placeholder::strip_vendor_prefix(trim(s)));
         if s.is_empty() {
             return None;
         }
         if let Some(rule) = crate::convert::placeholder::is_placeholder(s) {
-            let at = match v {
-                Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => {
-                    let (l, c) = self.doc.line_col(*n);
+            let at = match at {
+                Some(n) => {
+                    let (l, c) = self.doc.line_col(n);
                     format!(" at {l}:{c}")
                 }
-                _ => String::new(),
+                None => String::new(),
             };
             self.findings.push(Finding {
                 rule: "placeholder".into(),
@@ -337,7 +388,7 @@ impl Env<'_, '_> {
             });
             return None;
         }
-        Some(s.to_string())
+        Some(s)
     }
 
     fn warn(&mut self, rule: &str, message: String) {
@@ -347,14 +398,22 @@ impl Env<'_, '_> {
         });
     }
 
-    fn loc_of(&self, v: &Val) -> String {
+    fn loc_of(&self, v: Option<NodeId>) -> String {
         match v {
-            Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => {
-                let (l, c) = self.doc.line_col(*n);
+            Some(n) => {
+                let (l, c) = self.doc.line_col(n);
                 format!(" at {l}:{c}")
             }
-            _ => String::new(),
+            None => String::new(),
         }
+    }
+}
+
+/// The source node a value comes from.
+fn node_of(v: &Val) -> Option<NodeId> {
+    match v {
+        Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => Some(*n),
+        Val::Str(_) => None,
     }
 }
 
@@ -383,16 +442,60 @@ pub fn eval(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>, out: &mu
     }
 }
 
-fn texts(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Vec<(String, Val)> {
-    let mut vals = Vec::new();
+/// Texts of the values of `e`, each with the source node it came from.
+fn texts(
+    e: &Expr,
+    env: &mut Env,
+    ctx: NodeId,
+    dollar: Option<&Val>,
+) -> Vec<(String, Option<NodeId>)> {
+    let mut vals = env.buf();
     eval(e, env, ctx, dollar, &mut vals);
-    vals.into_iter()
-        .filter_map(|v| env.text(&v).map(|t| (t, v)))
-        .collect()
+    let mut out = Vec::with_capacity(vals.len());
+    for v in vals.drain(..) {
+        let n = node_of(&v);
+        if let Some(t) = env.text_owned(v) {
+            out.push((t, n));
+        }
+    }
+    env.give(vals);
+    out
 }
 
-fn first_text(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Option<(String, Val)> {
-    texts(e, env, ctx, dollar).into_iter().next()
+/// The first of [`texts`]: the other values are still looked at (for
+/// their findings) but not copied.
+fn first_text(
+    e: &Expr,
+    env: &mut Env,
+    ctx: NodeId,
+    dollar: Option<&Val>,
+) -> Option<(String, Option<NodeId>)> {
+    let mut vals = env.buf();
+    eval(e, env, ctx, dollar, &mut vals);
+    let mut first = None;
+    for v in vals.drain(..) {
+        if first.is_none() {
+            let n = node_of(&v);
+            first = env.text_owned(v).map(|t| (t, n));
+        } else {
+            let _ = env.has_text(&v);
+        }
+    }
+    env.give(vals);
+    first
+}
+
+/// Whether [`texts`] would have any (every value is looked at, for its
+/// findings; nothing is copied).
+fn any_text(e: &Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> bool {
+    let mut vals = env.buf();
+    eval(e, env, ctx, dollar, &mut vals);
+    let mut any = false;
+    for v in &vals {
+        any |= env.has_text(v);
+    }
+    env.give(vals);
+    any
 }
 
 fn name_of(e: &Expr) -> &str {
@@ -423,7 +526,7 @@ fn call(
                         };
                         if let Some((s, adj)) = r {
                             if let Some(a) = adj {
-                                let at = env.loc_of(&v);
+                                let at = env.loc_of(v);
                                 env.warn(
                                     a.rule(),
                                     format!("local time adjusted for a clock change{at}"),
@@ -433,7 +536,7 @@ fn call(
                         }
                     }
                     Err(e) => {
-                        let at = env.loc_of(&v);
+                        let at = env.loc_of(v);
                         env.warn(
                             "invalid-timestamp",
                             format!("timestamp not usable ({}){at}; field omitted", e.rule()),
@@ -443,13 +546,13 @@ fn call(
             }
         }
         Func::Lookup => {
-            let table = name_of(&args[0]).to_string();
+            let table = name_of(&args[0]);
             let col = args
                 .get(2)
                 .map(|c| name_of(c).parse::<usize>().unwrap_or(1))
                 .unwrap_or(1);
             for (t, _) in texts(&args[1], env, ctx, dollar) {
-                if let Some(row) = env.tables.get(&table).and_then(|tb| tb.get(&t)) {
+                if let Some(row) = env.tables.get(table).and_then(|tb| tb.get(&t)) {
                     if let Some(v) = row.get(col.saturating_sub(1)) {
                         if !v.is_empty() {
                             out.push(Val::Str(v.clone()));
@@ -491,8 +594,7 @@ fn call(
         }
         Func::First => {
             for a in args {
-                let v = texts(a, env, ctx, dollar);
-                if let Some((t, _)) = v.into_iter().next() {
+                if let Some((t, _)) = first_text(a, env, ctx, dollar) {
                     out.push(Val::Str(t));
                     return;
                 }
@@ -519,7 +621,7 @@ fn call(
                     let mut seen = std::collections::HashSet::new();
                     for id in ids {
                         if seen.insert(id) {
-                            out.push(Val::Str(format!("urn:uuid:{id}")));
+                            out.push(Val::Str(super::run::urn_uuid(id)));
                         }
                     }
                 } else {
@@ -533,7 +635,7 @@ fn call(
                         })
                         .unwrap_or(0);
                     if let Some(id) = ids.get(pick) {
-                        out.push(Val::Str(format!("urn:uuid:{id}")));
+                        out.push(Val::Str(super::run::urn_uuid(id)));
                     }
                 }
             }
@@ -543,14 +645,15 @@ fn call(
                 if uuid::Uuid::parse_str(&t).is_ok() && t.len() == 36 {
                     out.push(Val::Str(t.to_lowercase()));
                 } else {
-                    out.push(Val::Str(
-                        uuid::Uuid::new_v5(&env.uuid_ns, t.as_bytes()).to_string(),
-                    ));
+                    out.push(Val::Str(super::run::uuid_string(uuid::Uuid::new_v5(
+                        &env.uuid_ns,
+                        t.as_bytes(),
+                    ))));
                 }
             }
         }
         Func::If => {
-            if first_text(&args[0], env, ctx, dollar).is_some() {
+            if any_text(&args[0], env, ctx, dollar) {
                 for (t, _) in texts(&args[1], env, ctx, dollar) {
                     out.push(Val::Str(t));
                 }
@@ -591,7 +694,7 @@ fn call(
         Func::NhsNumber => {
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 if !crate::convert::nhs::nhs_number_valid(&t) {
-                    let at = env.loc_of(&v);
+                    let at = env.loc_of(v);
                     env.warn(
                         "nhs-number-invalid",
                         format!(
@@ -606,7 +709,7 @@ fn call(
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 let (p, ok) = crate::convert::nhs::normalise_postcode(&t);
                 if !ok {
-                    let at = env.loc_of(&v);
+                    let at = env.loc_of(v);
                     env.warn(
                         "postcode-invalid",
                         format!("postcode does not match the UK pattern{at}; kept verbatim"),
@@ -668,19 +771,21 @@ fn call(
             } else {
                 "code-systems"
             };
+            let doc = env.doc;
+            let mut key = String::new();
             for (t, v) in texts(&args[0], env, ctx, dollar) {
                 // Context: the local name of the identifier element's parent
                 // (e.g. 2.16.840.1.113883.2.1.3.2.4.18.24/patientRole).
-                let parent = match v {
-                    Val::Item(Item::Attr(n, _)) | Val::Item(Item::Node(n)) => {
-                        env.doc.parent(n).map(|p| env.doc.local(p).to_string())
-                    }
-                    _ => None,
-                };
+                let parent = v.and_then(|n| doc.parent(n)).map(|p| doc.local(p));
                 let tb = env.tables.get(table);
                 let row = parent
-                    .as_ref()
-                    .and_then(|p| tb.and_then(|tb| tb.get(&format!("{t}/{p}"))))
+                    .and_then(|p| {
+                        key.clear();
+                        key.push_str(&t);
+                        key.push('/');
+                        key.push_str(p);
+                        tb.and_then(|tb| tb.get(&key))
+                    })
                     .or_else(|| tb.and_then(|tb| tb.get(&t)));
                 let sys = match row {
                     Some(r) => r.first().cloned().unwrap_or_default(),
@@ -701,27 +806,31 @@ fn call(
             }
         }
         Func::Xhtml => {
-            let mut vals = Vec::new();
+            let mut vals = env.buf();
             eval(&args[0], env, ctx, dollar, &mut vals);
             let mut body = String::new();
             let mut stats = crate::narrative::Stats::default();
-            for v in vals {
-                if let Val::Item(Item::Node(n)) = v {
+            for v in &vals {
+                if let Val::Item(Item::Node(n)) = *v {
                     crate::narrative::cda_text_to_xhtml(env.doc, n, &mut body, &mut stats);
                 }
             }
+            env.give(vals);
             if !body.trim().is_empty() {
-                out.push(Val::Str(format!(
-                    "<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>"
-                )));
+                const OPEN: &str = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+                let mut s = String::with_capacity(OPEN.len() + body.len() + 6);
+                s.push_str(OPEN);
+                s.push_str(&body);
+                s.push_str("</div>");
+                out.push(Val::Str(s));
             }
         }
         Func::Config => {
-            let key = name_of(&args[0]).to_string();
+            let key = name_of(&args[0]);
             if let Some(v) = env
                 .tables
                 .get("deployment")
-                .and_then(|t| t.get(&key))
+                .and_then(|t| t.get(key))
                 .and_then(|r| r.first())
             {
                 if !v.is_empty() {
@@ -736,7 +845,7 @@ fn call(
         }
         Func::DocumentId => out.push(Val::Str(env.document_id.to_string())),
         Func::Not => {
-            if first_text(&args[0], env, ctx, dollar).is_none() {
+            if !any_text(&args[0], env, ctx, dollar) {
                 out.push(Val::Str("true".into()));
             }
         }

@@ -44,6 +44,13 @@ impl J {
         }
     }
 
+    /// Add a property known to be absent.
+    pub fn add(&mut self, order: i32, name: &str, v: J) {
+        if let J::Obj(fields) = self {
+            fields.push((order, name.to_string(), v));
+        }
+    }
+
     /// Get a property.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut J> {
         match self {
@@ -107,7 +114,14 @@ fn is_empty_value(v: &Value) -> bool {
 
 /// A resource object with `resourceType` first.
 pub fn resource(ty: &str) -> J {
-    J::Obj(vec![(-100, "resourceType".into(), J::Str(ty.into()))])
+    resource_with_capacity(ty, 1)
+}
+
+/// [`resource`] with room for `n` properties.
+pub fn resource_with_capacity(ty: &str, n: usize) -> J {
+    let mut v = Vec::with_capacity(n.max(1));
+    v.push((-100, "resourceType".into(), J::Str(ty.into())));
+    J::Obj(v)
 }
 
 #[cfg(test)]

@@ -118,10 +118,11 @@ pub fn run(
         uuid::Uuid::new_v5(&PROJECT_NS, format!("content/{hash}").as_bytes()).to_string()
     };
     let uuid_ns = uuid::Uuid::new_v5(&PROJECT_NS, format!("doc/{document_id}/{hash}").as_bytes());
-    let mint = |name: &str| uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()).to_string();
+    let mint = |name: &str| uuid_string(uuid::Uuid::new_v5(&uuid_ns, name.as_bytes()));
 
     let toc = plan.toc.constants();
     let anchors = std::cell::OnceCell::new();
+    let mut bufs: Vec<Vec<Val>> = Vec::new();
     let mut ids: FastMap<String, Vec<String>> = FastMap::default();
     let mut ctx_of: FastMap<String, Vec<NodeId>> = FastMap::default();
     // The expression environment over this document's state (one place
@@ -138,6 +139,7 @@ pub fn run(
                 toc: &toc,
                 document_id: &document_id,
                 anchors: &anchors,
+                bufs: &mut bufs,
             }
         };
     }
@@ -147,7 +149,8 @@ pub fn run(
     // Phase 1: instances and ids.
     let mut instances: Vec<Instance> = Vec::new();
     let mut seen: FastSet<String> = FastSet::default();
-    let mut by_identity: FastMap<(String, String), String> = FastMap::default();
+    // Identity keys as `scope/key` (the string the id is minted from).
+    let mut by_identity: FastMap<String, String> = FastMap::default();
     for (pi, rp) in plan.resources.iter().enumerate() {
         let ctxs = {
             let mut env = here_env!();
@@ -158,73 +161,70 @@ pub fn run(
             // resource; two instances of one type sharing any key are one
             // resource (e.g. the same clinician known by SDS user id in one
             // place and by role-profile id in another).
+            let scope = &rp.scope;
             let keys: Vec<String> = match rp.identity.as_ref() {
                 Some(e) => {
                     let mut env = here_env!();
-                    let mut v = Vec::new();
+                    let mut v = env.buf();
                     expr::eval(e, &mut env, ctx, None, &mut v);
                     let mut k: Vec<String> = Vec::new();
-                    for x in &v {
-                        if let Some(t) = env.text(x) {
-                            if !k.contains(&t) {
-                                k.push(t);
+                    for x in v.drain(..) {
+                        if let Some(t) = env.text_owned(x) {
+                            let sk = format!("{scope}/{t}");
+                            if !k.contains(&sk) {
+                                k.push(sk);
                             }
                         }
                     }
+                    env.give(v);
                     k
                 }
                 None => Vec::new(),
             };
-            let scope = format!("{}{}", if rp.outer { "outer/" } else { "" }, rp.ty);
-            let known = keys
-                .iter()
-                .find_map(|k| by_identity.get(&(scope.clone(), k.clone())).cloned());
+            let known = keys.iter().find_map(|k| by_identity.get(k).cloned());
             let id = match (known, keys.first()) {
                 (Some(id), _) => id,
-                (None, Some(first)) => mint(&format!("{scope}/{first}")),
+                (None, Some(first)) => mint(first),
                 // The element's byte offset: stable for the same bytes, whatever
                 // the tree's internal numbering.
                 (None, None) => mint(&format!("key/{}/{}", rp.key, doc.node(ctx).pos)),
             };
             for k in keys {
-                by_identity
-                    .entry((scope.clone(), k))
-                    .or_insert_with(|| id.clone());
+                by_identity.entry(k).or_insert_with(|| id.clone());
             }
-            ids.entry(rp.key.clone()).or_default().push(id.clone());
-            ctx_of.entry(rp.key.clone()).or_default().push(ctx);
+            match ids.get_mut(rp.key.as_str()) {
+                Some(v) => v.push(id.clone()),
+                None => {
+                    ids.insert(rp.key.clone(), vec![id.clone()]);
+                }
+            }
+            match ctx_of.get_mut(rp.key.as_str()) {
+                Some(v) => v.push(ctx),
+                None => {
+                    ctx_of.insert(rp.key.clone(), vec![ctx]);
+                }
+            }
             if seen.insert(id.clone()) {
                 instances.push(Instance { plan: pi, ctx, id });
             }
         }
     }
     // Phase 2: bodies.
+    let ord = orders();
     let mut built: Vec<(usize, String, J)> = Vec::with_capacity(instances.len());
-    for inst in &instances {
+    for inst in instances {
         let rp = &plan.resources[inst.plan];
-        let mut obj = json::resource(&rp.ty);
-        let d = defs();
-        obj.set(
-            d.order_of(&rp.ty, "id").unwrap_or(0) as i32 * 2,
-            "id",
-            J::Str(inst.id.clone()),
-        );
+        // resourceType, id, meta and room for the body's properties.
+        let mut obj = json::resource_with_capacity(&rp.ty, rp.body.len() + 3);
+        obj.set(rp.id_order, "id", J::Str(inst.id.clone()));
         if let Some(p) = &rp.profile {
             let mut meta = J::obj();
-            meta.set(
-                d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2,
-                "profile",
-                J::Arr(vec![J::Str(p.clone())]),
-            );
-            obj.set(
-                d.order_of(&rp.ty, "meta").unwrap_or(1) as i32 * 2,
-                "meta",
-                meta,
-            );
+            meta.set(ord.meta_profile, "profile", J::Arr(vec![J::Str(p.clone())]));
+            obj.set(rp.meta_order, "meta", meta);
         }
         let mut env = here_env!();
         exec(&rp.body, &mut obj, &mut env, inst.ctx, None);
-        built.push((inst.plan, inst.id.clone(), obj));
+        built.push((inst.plan, inst.id, obj));
     }
 
     // Sections of the Composition.
@@ -244,14 +244,13 @@ pub fn run(
     };
     {
         let comp = &mut built[comp_idx].2;
-        let order = defs().order_of("Composition", "section").unwrap_or(90) as i32 * 2;
-        comp.set(order, "section", J::Arr(secs));
+        comp.set(ord.comp_section, "section", J::Arr(secs));
     }
 
     // Assemble: document bundle (Composition first), then message bundle.
     let entry = |id: &str, res: J| -> J {
         J::Obj(vec![
-            (1, "fullUrl".into(), J::Str(format!("urn:uuid:{id}"))),
+            (1, "fullUrl".into(), J::Str(urn_uuid(id))),
             (2, "resource".into(), res),
         ])
     };
@@ -285,12 +284,11 @@ pub fn run(
     })?;
     doc_entries.insert(0, comp);
     let bundle = |id: &str, profile: &str, ident: String, ty: &str, entries: Vec<J>| -> J {
-        let d = defs();
-        let o = |n: &str| d.order_of("Bundle", n).unwrap_or(50) as i32;
+        let o = &ord.bundle;
         let mut b = json::resource("Bundle");
-        b.set(o("id"), "id", J::Str(id.into()));
+        b.set(o[0], "id", J::Str(id.into()));
         b.set(
-            o("meta"),
+            o[1],
             "meta",
             J::Obj(vec![(
                 5,
@@ -299,15 +297,15 @@ pub fn run(
             )]),
         );
         b.set(
-            o("identifier"),
+            o[2],
             "identifier",
             J::Obj(vec![
                 (4, "system".into(), J::Str(RFC4122.into())),
                 (5, "value".into(), J::Str(ident)),
             ]),
         );
-        b.set(o("type"), "type", J::Str(ty.into()));
-        b.set(o("entry"), "entry", J::Arr(entries));
+        b.set(o[3], "type", J::Str(ty.into()));
+        b.set(o[4], "entry", J::Arr(entries));
         b
     };
     let doc_bundle = bundle(
@@ -336,8 +334,49 @@ pub fn run(
     })
 }
 
+/// `urn:uuid:` and `id` (what `format!("urn:uuid:{id}")` gives).
+pub fn urn_uuid(id: &str) -> String {
+    let mut s = String::with_capacity(9 + id.len());
+    s.push_str("urn:uuid:");
+    s.push_str(id);
+    s
+}
+
+/// A UUID as lower-case hyphenated text (its `to_string()`).
+pub fn uuid_string(u: uuid::Uuid) -> String {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    u.hyphenated().encode_lower(&mut buf).to_owned()
+}
+
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(DIGITS[(x >> 4) as usize] as char);
+        s.push(DIGITS[(x & 15) as usize] as char);
+    }
+    s
+}
+
+/// FHIR property orders the runtime sets itself, looked up once.
+struct Orders {
+    meta_profile: i32,
+    comp_section: i32,
+    /// Bundle id, meta, identifier, type, entry.
+    bundle: [i32; 5],
+}
+
+fn orders() -> &'static Orders {
+    static O: std::sync::OnceLock<Orders> = std::sync::OnceLock::new();
+    O.get_or_init(|| {
+        let d = defs();
+        let b = |n: &str| d.order_of("Bundle", n).unwrap_or(50) as i32;
+        Orders {
+            meta_profile: d.order_of("Meta", "profile").unwrap_or(4) as i32 * 2,
+            comp_section: d.order_of("Composition", "section").unwrap_or(90) as i32 * 2,
+            bundle: [b("id"), b("meta"), b("identifier"), b("type"), b("entry")],
+        }
+    })
 }
 
 fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
@@ -358,9 +397,11 @@ fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
             out
         }
         Mode::When(e) | Mode::For(e) => {
-            let mut v = Vec::new();
+            let mut v = env.buf();
             expr::eval(e, env, root, None, &mut v);
-            if v.iter().any(|x| env.text(x).is_some()) {
+            let any = v.iter().any(|x| env.has_text(x));
+            env.give(v);
+            if any {
                 vec![root]
             } else {
                 vec![]
@@ -373,41 +414,72 @@ fn contexts(rp: &ResPlan, env: &mut Env) -> Vec<NodeId> {
 }
 
 fn first_node(e: &expr::Expr, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> Option<NodeId> {
-    let mut v = Vec::new();
+    let mut v = env.buf();
     expr::eval(e, env, ctx, dollar, &mut v);
-    v.into_iter().find_map(|x| match x {
+    let n = v.iter().find_map(|x| match *x {
         Val::Item(Item::Node(n)) | Val::Item(Item::Attr(n, _)) => Some(n),
         Val::Str(_) => None,
-    })
+    });
+    env.give(v);
+    n
 }
 
 fn guard_ok(g: Option<&Guard>, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> bool {
     let Some(g) = g else { return true };
-    let mut v = Vec::new();
+    let mut v = env.buf();
     expr::eval(&g.expr, env, ctx, dollar, &mut v);
-    let has = v.iter().any(|x| env.text(x).is_some());
+    let has = v.iter().any(|x| env.has_text(x));
+    env.give(v);
     has == g.positive
 }
 
 /// Execute statements into `obj` (an object under construction).
 pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Option<&Val>) {
+    // Buffers shared by this body's assignments.
+    let mut vals: Vec<Val> = env.buf();
+    let mut texts: Vec<String> = Vec::new();
     for s in stmts {
         match s {
             Stmt::Assign {
                 target, expr: e, ..
             } => {
-                let mut vals = Vec::new();
+                vals.clear();
+                texts.clear();
                 expr::eval(e, env, ctx, dollar, &mut vals);
                 let last = &target[target.len() - 1];
-                let mut texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+                // Every value's text first (placeholder findings), then the
+                // typing of those kept (typing findings).
+                if !last.many {
+                    // Only the first text is kept; the others are still
+                    // looked at for their findings.
+                    let mut first: Option<String> = None;
+                    for v in vals.drain(..) {
+                        if first.is_none() {
+                            first = env.text_owned(v);
+                        } else {
+                            let _ = env.has_text(&v);
+                        }
+                    }
+                    let Some(t) = first else { continue };
+                    let Some(j) = typed(&last.ty, t, env) else {
+                        continue;
+                    };
+                    let parent = navigate(obj, &target[..target.len() - 1]);
+                    if parent.get_mut(&last.name).is_none() {
+                        parent.add(last.order, &last.name, j);
+                    }
+                    continue;
+                }
+                for v in vals.drain(..) {
+                    if let Some(t) = env.text_owned(v) {
+                        texts.push(t);
+                    }
+                }
                 if texts.is_empty() {
                     continue;
                 }
-                if !last.many {
-                    texts.truncate(1);
-                }
                 let prims: Vec<J> = texts
-                    .into_iter()
+                    .drain(..)
                     .filter_map(|t| typed(&last.ty, t, env))
                     .collect();
                 if prims.is_empty() {
@@ -450,20 +522,21 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
                         }
                     }
                     Mode::For(e) => {
-                        let mut vals = Vec::new();
-                        expr::eval(e, env, ctx, dollar, &mut vals);
-                        for v in vals {
-                            if env.text(&v).is_some() && guard_ok(g, env, ctx, Some(&v)) {
-                                made.push(build(body, env, ctx, Some(&v)));
+                        let mut fv = env.buf();
+                        expr::eval(e, env, ctx, dollar, &mut fv);
+                        for v in &fv {
+                            if env.has_text(v) && guard_ok(g, env, ctx, Some(v)) {
+                                made.push(build(body, env, ctx, Some(v)));
                             }
                         }
+                        env.give(fv);
                     }
                     Mode::When(e) => {
-                        let mut vals = Vec::new();
-                        expr::eval(e, env, ctx, dollar, &mut vals);
-                        if vals.iter().any(|v| env.text(v).is_some())
-                            && guard_ok(g, env, ctx, dollar)
-                        {
+                        let mut wv = env.buf();
+                        expr::eval(e, env, ctx, dollar, &mut wv);
+                        let any = wv.iter().any(|v| env.has_text(v));
+                        env.give(wv);
+                        if any && guard_ok(g, env, ctx, dollar) {
                             made.push(build(body, env, ctx, dollar));
                         }
                     }
@@ -478,10 +551,11 @@ pub fn exec(stmts: &[Stmt], obj: &mut J, env: &mut Env, ctx: NodeId, dollar: Opt
             }
         }
     }
+    env.give(vals);
 }
 
 fn build(body: &[Stmt], env: &mut Env, ctx: NodeId, dollar: Option<&Val>) -> J {
-    let mut o = J::obj();
+    let mut o = J::Obj(Vec::with_capacity(body.len()));
     exec(body, &mut o, env, ctx, dollar);
     o
 }

@@ -127,7 +127,8 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
             for ctx in ctxs {
                 let mut vals = Vec::new();
                 expr::eval(e, env, ctx, None, &mut vals);
-                let texts: Vec<String> = vals.iter().filter_map(|v| env.text(v)).collect();
+                let texts: Vec<String> =
+                    vals.into_iter().filter_map(|v| env.text_owned(v)).collect();
                 if texts.is_empty() {
                     continue;
                 }
@@ -142,7 +143,7 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         for k in &def.entries {
             if let Some(ids) = env.ids.get(k) {
                 for id in ids {
-                    let r = format!("urn:uuid:{id}");
+                    let r = super::run::urn_uuid(id);
                     if !entries.contains(&r) {
                         entries.push(r);
                     }
@@ -346,19 +347,19 @@ impl Router<'_, '_, '_, '_> {
     /// real text just loses the title (nothing with text is dropped).
     fn dropped(&self, sec: NodeId) -> bool {
         let doc = self.env.doc;
-        let raw = doc
-            .child(sec, NS_HL7, "title")
-            .map(|t| doc.string_value(t).trim().to_string())
-            .unwrap_or_default();
+        let Some(t) = doc.child(sec, NS_HL7, "title") else {
+            return false;
+        };
+        let sv = doc.string_value(t);
+        let raw = sv.trim();
         if raw.is_empty() {
             return false;
         }
-        let placeholder = crate::convert::placeholder::is_placeholder(&raw).is_some()
-            || self
-                .rules
-                .drops
-                .iter()
-                .any(|r| r.is_match(&normalise_title(&raw)));
+        let placeholder = crate::convert::placeholder::is_placeholder(raw).is_some() || {
+            // Normalised once for all drop rules.
+            let norm = (!self.rules.drops.is_empty()).then(|| normalise_title(raw));
+            norm.is_some_and(|n| self.rules.drops.iter().any(|r| r.is_match(&n)))
+        };
         if !placeholder {
             return false;
         }
@@ -377,16 +378,16 @@ impl Router<'_, '_, '_, '_> {
             .child(sec, NS_HL7, "code")
             .and_then(|c| doc.attr(c, "code"))
             .map(str::trim);
-        let templates: Vec<String> = doc
+        let templates: Vec<&str> = doc
             .elements(sec)
             .filter(|&c| doc.is(c, NS_HL7, "templateId"))
             .filter_map(|c| doc.attr(c, "extension"))
-            .map(|e| e.split(['#', '.']).next().unwrap_or("").to_string())
+            .map(|e| e.split(['#', '.']).next().unwrap_or(""))
             .collect();
         let title = self.titled(sec);
         for r in &self.rules.routes {
             if let Matcher::Template(t) = &r.m {
-                if templates.iter().any(|x| x == t) {
+                if templates.contains(&t.as_str()) {
                     return Some((r.slice.clone(), "template"));
                 }
             }
@@ -507,7 +508,7 @@ impl Router<'_, '_, '_, '_> {
         let slice_title = self
             .plan
             .slice(slice)
-            .map(|s| normalise_title(&s.title))
+            .map(|s| s.title_norm.as_str())
             .unwrap_or_default();
         let mut html = String::from("<div>");
         let title = self.titled(sec);
@@ -571,8 +572,12 @@ impl Router<'_, '_, '_, '_> {
 }
 
 fn heading(level: u8, text: &str, out: &mut String) {
-    let l = level.clamp(3, 6);
-    out.push_str(&format!("<h{l}>"));
+    let l = (b'0' + level.clamp(3, 6)) as char;
+    out.push_str("<h");
+    out.push(l);
+    out.push('>');
     narrative::escape_text(text, out);
-    out.push_str(&format!("</h{l}>"));
+    out.push_str("</h");
+    out.push(l);
+    out.push('>');
 }

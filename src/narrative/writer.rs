@@ -47,11 +47,6 @@ pub(crate) struct Writer {
     preserve: u32,
 }
 
-/// XML whitespace (what collapses).
-fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
-}
-
 impl Writer {
     pub(crate) fn new() -> Writer {
         Writer {
@@ -138,27 +133,39 @@ impl Writer {
             self.space_written = false;
             return;
         }
-        let mut run_start: Option<usize> = None;
-        for (i, c) in s.char_indices() {
-            if is_ws(c) {
-                if let Some(st) = run_start.take() {
-                    escape_text(&s[st..i], &mut self.out);
-                }
+        // Runs of non-whitespace joined by single spaces are written in one
+        // piece: a lone space between two words collapses to itself, which
+        // is what pending it and flushing it would write.
+        let b = s.as_bytes();
+        // XML whitespace (what collapses).
+        let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+        let mut i = 0;
+        while i < b.len() {
+            if ws(b[i]) {
                 self.want(Pending::Space);
-            } else {
-                if run_start.is_none() {
-                    self.flush();
-                    run_start = Some(i);
-                    self.line_start = false;
-                    self.space_written = false;
-                }
-                if !c.is_whitespace() {
-                    self.produced = true;
-                }
+                i += 1;
+                continue;
             }
-        }
-        if let Some(st) = run_start {
-            escape_text(&s[st..], &mut self.out);
+            self.flush();
+            self.line_start = false;
+            self.space_written = false;
+            let st = i;
+            loop {
+                while i < b.len() && !ws(b[i]) {
+                    i += 1;
+                }
+                if i + 1 < b.len() && b[i] == b' ' && !ws(b[i + 1]) {
+                    i += 1;
+                    continue;
+                }
+                break;
+            }
+            // Whitespace bytes are ASCII, so `st..i` are char boundaries.
+            let run = &s[st..i];
+            if !self.produced && run.chars().any(|c| !c.is_whitespace()) {
+                self.produced = true;
+            }
+            escape_text(run, &mut self.out);
         }
     }
 

@@ -81,7 +81,62 @@ pub struct Document<'a> {
     root: NodeId,
     /// Elements by (namespace, hash of local name), each list in document
     /// order; built on first use by [`Document::named_descendants`].
-    by_name: std::sync::OnceLock<crate::fhir::defs::FastMap<u64, Vec<NodeId>>>,
+    by_name: std::sync::OnceLock<NameIndex>,
+}
+
+/// Elements grouped by (namespace, hash of local name): one flat list,
+/// each group a range of it in document order.
+#[derive(Debug)]
+struct NameIndex {
+    /// Group of each name key.
+    group: crate::fhir::defs::FastMap<u64, u32>,
+    /// Start and end in `ids` of each group.
+    ranges: Vec<(u32, u32)>,
+    ids: Vec<NodeId>,
+}
+
+impl NameIndex {
+    fn build(nodes: &[Node]) -> NameIndex {
+        let mut group: crate::fhir::defs::FastMap<u64, u32> =
+            crate::fhir::defs::FastMap::with_capacity_and_hasher(128, Default::default());
+        let mut counts: Vec<u32> = Vec::with_capacity(128);
+        let mut of: Vec<(u32, NodeId)> = Vec::with_capacity(nodes.len() / 2);
+        for (i, n) in nodes.iter().enumerate() {
+            if n.kind == NodeKind::Element {
+                let next = counts.len() as u32;
+                let g = *group.entry(name_key(n.ns, &n.local)).or_insert(next);
+                if g == next {
+                    counts.push(0);
+                }
+                counts[g as usize] += 1;
+                of.push((g, i as NodeId));
+            }
+        }
+        // Counting sort: ranges start as (start, start) and fill up to end.
+        let mut ranges = Vec::with_capacity(counts.len());
+        let mut acc = 0u32;
+        for c in counts {
+            ranges.push((acc, acc));
+            acc += c;
+        }
+        let mut ids = vec![0 as NodeId; acc as usize];
+        for (g, i) in of {
+            let r = &mut ranges[g as usize];
+            ids[r.1 as usize] = i;
+            r.1 += 1;
+        }
+        NameIndex { group, ranges, ids }
+    }
+
+    fn get(&self, key: u64) -> &[NodeId] {
+        match self.group.get(&key) {
+            Some(&g) => {
+                let (a, b) = self.ranges[g as usize];
+                &self.ids[a as usize..b as usize]
+            }
+            None => &[],
+        }
+    }
 }
 
 /// A `&str` for a byte slice of `src` (every slice the reader hands out is
@@ -757,21 +812,8 @@ impl<'a> Document<'a> {
         ns: u16,
         local: &'s str,
     ) -> impl Iterator<Item = NodeId> + 's {
-        let index = self.by_name.get_or_init(|| {
-            let mut m: crate::fhir::defs::FastMap<u64, Vec<NodeId>> = Default::default();
-            for (i, n) in self.nodes.iter().enumerate() {
-                if n.kind == NodeKind::Element {
-                    m.entry(name_key(n.ns, &n.local))
-                        .or_default()
-                        .push(i as NodeId);
-                }
-            }
-            m
-        });
-        let list = index
-            .get(&name_key(ns, local))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let index = self.by_name.get_or_init(|| NameIndex::build(&self.nodes));
+        let list = index.get(name_key(ns, local));
         let end = self.nodes[id as usize].subtree_end;
         let lo = list.partition_point(|&n| n <= id);
         let hi = list.partition_point(|&n| n <= end);
