@@ -162,6 +162,27 @@ pub(crate) fn stem<'n>(name: &'n str, ty: &str) -> &'n str {
     }
 }
 
+/// `s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace)`
+/// by byte tests when the first / last byte is ASCII (then it is the
+/// whole first / last character).
+#[inline]
+fn edge_whitespace(s: &str) -> bool {
+    // The ASCII characters `char::is_whitespace` accepts.
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let b = s.as_bytes();
+    let start = match b.first() {
+        Some(&c) if c < 0x80 => ws(c),
+        Some(_) => s.starts_with(char::is_whitespace),
+        None => false,
+    };
+    start
+        || match b.last() {
+            Some(&c) if c < 0x80 => ws(c),
+            Some(_) => s.ends_with(char::is_whitespace),
+            None => false,
+        }
+}
+
 fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -813,7 +834,7 @@ impl<'a> Walker<'a> {
                 return;
             }
             Prim::Text => true,
-            _ if s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) => {
+            _ if edge_whitespace(s) => {
                 self.issue(
                     Severity::Error,
                     PRIMITIVE_FORMAT,
@@ -1598,6 +1619,28 @@ pub(crate) fn instance_issues(v: &Value, info: bool) -> Vec<Issue> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn edge_whitespace_is_the_char_test() {
+        let edges = [
+            "", " ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{1c}", "\u{85}", "\u{a0}", "\u{2003}",
+            "\u{3000}", "\u{feff}", "x", "é", "日", "-",
+        ];
+        for a in edges {
+            for mid in ["", "a", " ", "é b"] {
+                for z in edges {
+                    let s = format!("{a}{mid}{z}");
+                    let want =
+                        s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace);
+                    assert_eq!(edge_whitespace(&s), want, "{s:?}");
+                }
+            }
+        }
+        for c in (0..=0x3000u32).filter_map(char::from_u32) {
+            let s = c.to_string();
+            assert_eq!(edge_whitespace(&s), c.is_whitespace(), "{c:?}");
+        }
+    }
 
     fn rules_at(v: &Value) -> Vec<(String, &'static str, String)> {
         validate_instance(v)

@@ -66,7 +66,9 @@ fn is_lower_uuid(id: &str) -> bool {
             .iter()
             .all(|g| g.iter().all(|&c| HEX[c as usize]))
 }
-// STU3 `instant`: full date-time with seconds and a zone.
+// STU3 `instant`: full date-time with seconds and a zone (the reference
+// for [`is_instant`]).
+#[cfg(test)]
 static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^-?[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$",
@@ -75,6 +77,71 @@ static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
 });
 // Test-harness rule 10007 for SenderReference.
 static SENDER_REFERENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^.*\w+.*$").unwrap());
+
+/// [`INSTANT`] by hand (tested against it): `-?YYYY-MM-DDThh:mm:ss`, an
+/// optional fraction, then `Z` or `±hh:mm` (hours 00-13, or 14:00).
+fn is_instant(t: &str) -> bool {
+    fn digits(b: &[u8]) -> bool {
+        b.iter().all(u8::is_ascii_digit)
+    }
+    /// Two digits `hi lo` with `hi <= max_hi` and, when `hi == max_hi`,
+    /// `lo <= max_lo`; `no_zero` forbids `00` (months, days).
+    fn two(b: &[u8], max_hi: u8, max_lo: u8, no_zero: bool) -> bool {
+        let (h, l) = (b[0], b[1]);
+        h.is_ascii_digit()
+            && l.is_ascii_digit()
+            && h <= max_hi
+            && (h < max_hi || l <= max_lo)
+            && !(no_zero && h == b'0' && l == b'0')
+    }
+    let b = t.as_bytes();
+    let b = b.strip_prefix(b"-").unwrap_or(b);
+    // YYYY-MM-DDThh:mm:ss is 19 bytes; the zone at least one more.
+    if b.len() < 20 {
+        return false;
+    }
+    let fixed = digits(&b[..4])
+        && b[4] == b'-'
+        && two(&b[5..7], b'1', b'2', true)
+        && b[7] == b'-'
+        && two(&b[8..10], b'3', b'1', true)
+        && b[10] == b'T'
+        && two(&b[11..13], b'2', b'3', false)
+        && b[13] == b':'
+        && two(&b[14..16], b'5', b'9', false)
+        && b[16] == b':'
+        && (two(&b[17..19], b'5', b'9', false) || &b[17..19] == b"60");
+    if !fixed {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        b"Z" => true,
+        [s, h1, h2, b':', m1, m2] if *s == b'+' || *s == b'-' => {
+            (two(&[*h1, *h2], b'1', b'3', false) && two(&[*m1, *m2], b'5', b'9', false))
+                || [*h1, *h2, *m1, *m2] == *b"1400"
+        }
+        _ => false,
+    }
+}
+
+/// [`SENDER_REFERENCE`] (`^.*\w+.*$`: no line feed, some word character)
+/// without the regex for the usual case: an ASCII word byte decides; only
+/// a line-feed-free string without one asks the (Unicode) regex.
+fn is_sender_reference(t: &str) -> bool {
+    let b = t.as_bytes();
+    if b.contains(&b'\n') {
+        return false;
+    }
+    b.iter().any(|&c| c.is_ascii_alphanumeric() || c == b'_') || SENDER_REFERENCE.is_match(t)
+}
 /// txt-2: some non-whitespace character outside markup (a linear scan;
 /// this runs on every section of every bundle).
 fn has_text_outside_tags(div: &str) -> bool {
@@ -685,7 +752,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
             &parent_of(&format!("{loc}.timestamp")),
             "MessageHeader.timestamp is required",
         ),
-        Some(t) if !INSTANT.is_match(t) => out.error(
+        Some(t) if !is_instant(t) => out.error(
             r::HEADER_FIELDS,
             &format!("{loc}.timestamp"),
             "MessageHeader.timestamp is not a FHIR instant (date, time with seconds, and zone)",
@@ -950,7 +1017,7 @@ fn check_handling_key(
             ),
         },
         KEY_SENDER_REFERENCE => match v.as_str() {
-            Some(t) if !t.is_empty() && t.chars().count() <= 255 && SENDER_REFERENCE.is_match(t) => {}
+            Some(t) if !t.is_empty() && t.chars().count() <= 255 && is_sender_reference(t) => {}
             _ => out.error(
                 r::HANDLING_KEYS,
                 &vloc(),
@@ -1828,8 +1895,88 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
 
 #[cfg(test)]
 mod tests {
-    use super::is_lower_uuid;
+    use super::{is_instant, is_lower_uuid, is_sender_reference, INSTANT, SENDER_REFERENCE};
     use regex::Regex;
+
+    #[test]
+    fn instant_is_the_regex() {
+        let seeds = [
+            "2026-12-04T17:58:07Z",
+            "2026-12-04T17:58:07+00:00",
+            "-0001-01-31T23:59:60.123-14:00",
+            "2026-02-29T00:00:00.5+13:59",
+            "2026-12-04T17:58:07.0001Z",
+            "2026-12-04T17:58:07",
+            "2026-12-04",
+            "",
+            "Z",
+        ];
+        let swaps = [
+            '0', '1', '2', '3', '4', '5', '6', '9', '-', '+', ':', 'T', 'Z', '.', ' ', 'x', 'é',
+        ];
+        let mut cases: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
+        for seed in seeds {
+            let chars: Vec<char> = seed.chars().collect();
+            for i in 0..=chars.len() {
+                cases.push(chars[..i].iter().collect());
+                cases.push(chars[i..].iter().collect());
+                for &c in &swaps {
+                    let mut s = chars.clone();
+                    if i < s.len() {
+                        s[i] = c;
+                        cases.push(s.iter().collect());
+                        // And a second position, for pairs of digits.
+                        for j in i + 1..s.len() {
+                            for &d in &['0', '1', '3', '4', '5', '9'] {
+                                let mut u = s.clone();
+                                u[j] = d;
+                                cases.push(u.iter().collect());
+                            }
+                        }
+                    }
+                    let mut s = chars.clone();
+                    s.insert(i, c);
+                    cases.push(s.iter().collect());
+                }
+            }
+        }
+        for s in &cases {
+            assert_eq!(is_instant(s), INSTANT.is_match(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn sender_reference_is_the_regex() {
+        for s in [
+            "",
+            "a",
+            "_",
+            "-",
+            "ab-12",
+            " x ",
+            "x\n",
+            "\nx",
+            "é",
+            "--é--",
+            "٣",
+            "\u{300}",
+            "-\u{200d}-",
+            "\r",
+            "a\rb",
+            "¼",
+            "Ⅻ",
+            "!!",
+            "\t",
+            "日本",
+            "\n",
+        ] {
+            assert_eq!(
+                is_sender_reference(s),
+                SENDER_REFERENCE.is_match(s),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn lower_uuid_is_the_regex() {
