@@ -465,17 +465,7 @@ impl Path {
                 }
                 if preds.iter().any(positional) {
                     let mut cands: Vec<NodeId> = Vec::new();
-                    match axis {
-                        Axis::Child => {
-                            cands.extend(doc.elements(n).filter(|&c| test.matches(doc, c)))
-                        }
-                        Axis::Descendant => {
-                            test.descendants(doc, n, &mut |c| {
-                                cands.push(c);
-                                true
-                            });
-                        }
-                    }
+                    test.collect(doc, *axis, n, &mut cands);
                     apply_preds(doc, preds, &mut cands);
                     return cands
                         .into_iter()
@@ -578,17 +568,7 @@ impl Path {
                         for it in &cur {
                             let Item::Node(n) = *it else { continue };
                             cands.clear();
-                            match axis {
-                                Axis::Child => {
-                                    cands.extend(doc.elements(n).filter(|&c| test.matches(doc, c)))
-                                }
-                                Axis::Descendant => {
-                                    test.descendants(doc, n, &mut |c| {
-                                        cands.push(c);
-                                        true
-                                    });
-                                }
-                            }
+                            test.collect(doc, *axis, n, &mut cands);
                             // Positions count within each context's candidates.
                             apply_preds(doc, preds, &mut cands);
                             next.extend(cands.iter().map(|&c| Item::Node(c)));
@@ -667,6 +647,19 @@ impl<'p> NameTest<'p> {
     /// Call `f` on each matching descendant element of `n` in document
     /// order until it returns false; false when stopped. A named test with
     /// a namespace goes through the document's by-name index.
+    /// Append the matching elements on `axis` from `n`, in document order.
+    fn collect(&self, doc: &Document, axis: Axis, n: NodeId, out: &mut Vec<NodeId>) {
+        match axis {
+            Axis::Child => out.extend(doc.elements(n).filter(|&c| self.matches(doc, c))),
+            Axis::Descendant => {
+                self.descendants(doc, n, &mut |c| {
+                    out.push(c);
+                    true
+                });
+            }
+        }
+    }
+
     fn descendants(&self, doc: &Document, n: NodeId, f: &mut dyn FnMut(NodeId) -> bool) -> bool {
         if let (Some(Some(ns)), Some(local)) = (self.ns, self.local) {
             return doc.named_descendants(n, ns, local).all(f);
