@@ -326,16 +326,7 @@ impl Env<'_, '_> {
         self.bufs.push(v);
     }
 
-    /// Text of a value, with placeholders removed (and reported).
-    pub fn text(&mut self, v: &Val) -> Option<String> {
-        let s: Cow<str> = match v {
-            Val::Str(s) => Cow::Borrowed(s.as_str()),
-            Val::Item(it) => item_text(self.doc, *it),
-        };
-        self.clean(&s, node_of(v)).map(str::to_string)
-    }
-
-    /// Whether a value has a text ([`Env::text`] without the copy).
+    /// Whether a value has a text ([`Env::text_owned`] without the copy).
     pub fn has_text(&mut self, v: &Val) -> bool {
         let s: Cow<str> = match v {
             Val::Str(s) => Cow::Borrowed(s.as_str()),
@@ -344,8 +335,9 @@ impl Env<'_, '_> {
         self.clean(&s, node_of(v)).is_some()
     }
 
-    /// [`Env::text`] of a value given away: a computed string that needs
-    /// no trimming is kept rather than copied.
+    /// Text of a value given away, with placeholders removed (and
+    /// reported): a computed string that needs no trimming is kept rather
+    /// than copied.
     pub fn text_owned(&mut self, v: Val) -> Option<String> {
         match v {
             Val::Str(s) => {
@@ -375,13 +367,7 @@ impl Env<'_, '_> {
             return None;
         }
         if let Some(rule) = crate::convert::placeholder::is_placeholder(s) {
-            let at = match at {
-                Some(n) => {
-                    let (l, c) = self.doc.line_col(n);
-                    format!(" at {l}:{c}")
-                }
-                None => String::new(),
-            };
+            let at = self.loc_of(at);
             self.findings.push(Finding {
                 rule: "placeholder".into(),
                 message: format!("placeholder value ({rule}){at} treated as absent"),

@@ -396,15 +396,7 @@ impl Path {
             let desc = *axis == Axis::Descendant && test.possible();
             if preds.iter().any(positional) {
                 let mut cands: Vec<NodeId> = Vec::new();
-                if test.matches(doc, root) {
-                    cands.push(root);
-                }
-                if desc {
-                    test.descendants(doc, root, &mut |c| {
-                        cands.push(c);
-                        true
-                    });
-                }
+                test.collect_from_document(doc, *axis, &mut cands);
                 apply_preds(doc, preds, &mut cands);
                 return cands.into_iter().all(|c| self.stream_from(doc, 1, c, f));
             }
@@ -505,17 +497,8 @@ impl Path {
                     preds,
                 }) => {
                     let test = NameTest::new(doc, ns, local);
-                    let root = doc.root();
                     let mut cands: Vec<NodeId> = Vec::new();
-                    if test.matches(doc, root) {
-                        cands.push(root);
-                    }
-                    if *axis == Axis::Descendant && test.possible() {
-                        test.descendants(doc, root, &mut |c| {
-                            cands.push(c);
-                            true
-                        });
-                    }
+                    test.collect_from_document(doc, *axis, &mut cands);
                     apply_preds(doc, preds, &mut cands);
                     cur.extend(cands.into_iter().map(Item::Node));
                 }
@@ -647,6 +630,18 @@ impl<'p> NameTest<'p> {
     /// Call `f` on each matching descendant element of `n` in document
     /// order until it returns false; false when stopped. A named test with
     /// a namespace goes through the document's by-name index.
+    /// Append the matching elements on `axis` from the virtual document
+    /// node (whose only child is the root), in document order.
+    fn collect_from_document(&self, doc: &Document, axis: Axis, out: &mut Vec<NodeId>) {
+        let root = doc.root();
+        if self.matches(doc, root) {
+            out.push(root);
+        }
+        if axis == Axis::Descendant && self.possible() {
+            self.collect(doc, axis, root, out);
+        }
+    }
+
     /// Append the matching elements on `axis` from `n`, in document order.
     fn collect(&self, doc: &Document, axis: Axis, n: NodeId, out: &mut Vec<NodeId>) {
         match axis {

@@ -192,18 +192,8 @@ pub fn run(
             for k in keys {
                 by_identity.entry(k).or_insert_with(|| id.clone());
             }
-            match ids.get_mut(rp.key.as_str()) {
-                Some(v) => v.push(id.clone()),
-                None => {
-                    ids.insert(rp.key.clone(), vec![id.clone()]);
-                }
-            }
-            match ctx_of.get_mut(rp.key.as_str()) {
-                Some(v) => v.push(ctx),
-                None => {
-                    ctx_of.insert(rp.key.clone(), vec![ctx]);
-                }
-            }
+            push_keyed(&mut ids, &rp.key, id.clone());
+            push_keyed(&mut ctx_of, &rp.key, ctx);
             if seen.insert(id.clone()) {
                 instances.push(Instance { plan: pi, ctx, id });
             }
@@ -332,6 +322,16 @@ pub fn run(
         document_id,
         content_hash,
     })
+}
+
+/// Append `v` to the list under `key` (the key is copied only when new).
+fn push_keyed<T>(m: &mut FastMap<String, Vec<T>>, key: &str, v: T) {
+    match m.get_mut(key) {
+        Some(list) => list.push(v),
+        None => {
+            m.insert(key.to_string(), vec![v]);
+        }
+    }
 }
 
 /// `urn:uuid:` and `id` (what `format!("urn:uuid:{id}")` gives).
