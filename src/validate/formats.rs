@@ -45,9 +45,9 @@ impl Fmt {
     pub(crate) fn check(self, s: &str) -> bool {
         let b = s.as_bytes();
         match self {
-            Fmt::Date => date_time(b, DateTimeKind::Date),
-            Fmt::DateTime => date_time(b, DateTimeKind::DateTime),
-            Fmt::Instant => date_time(b, DateTimeKind::Instant),
+            Fmt::Date => date_time(b, DateTimeKind::Date, 59),
+            Fmt::DateTime => date_time(b, DateTimeKind::DateTime, 59),
+            Fmt::Instant => date_time(b, DateTimeKind::Instant, 59),
             Fmt::Id => !b.is_empty() && b.len() <= 64 && b.iter().all(|&c| ID[c as usize]),
             Fmt::Code => code(s),
             Fmt::Uri => uri(s),
@@ -143,7 +143,14 @@ fn two(b: &[u8], at: usize) -> Option<u32> {
     digits(b, at, 2).then(|| u32::from(b[at] - b'0') * 10 + u32::from(b[at + 1] - b'0'))
 }
 
-fn date_time(b: &[u8], kind: DateTimeKind) -> bool {
+/// An `instant` that may also end its minute on a leap second (`:60`), as
+/// the ITK harness's pattern for MessageHeader.timestamp allows.
+pub(crate) fn instant_or_leap_second(s: &str) -> bool {
+    date_time(s.as_bytes(), DateTimeKind::Instant, 60)
+}
+
+/// `max_sec`: the largest seconds value (59, or 60 to allow a leap second).
+fn date_time(b: &[u8], kind: DateTimeKind, max_sec: u32) -> bool {
     let mut i = usize::from(b.first() == Some(&b'-'));
     if !digits(b, i, 4) {
         return false;
@@ -178,7 +185,7 @@ fn date_time(b: &[u8], kind: DateTimeKind) -> bool {
         || b.get(i + 3) != Some(&b':')
         || two(b, i + 4).is_none_or(|m| m > 59)
         || b.get(i + 6) != Some(&b':')
-        || two(b, i + 7).is_none_or(|s| s > 59)
+        || two(b, i + 7).is_none_or(|s| s > max_sec)
     {
         return false;
     }

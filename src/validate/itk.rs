@@ -78,58 +78,10 @@ static INSTANT: LazyLock<Regex> = LazyLock::new(|| {
 // Test-harness rule 10007 for SenderReference.
 static SENDER_REFERENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^.*\w+.*$").unwrap());
 
-/// [`INSTANT`] by hand (tested against it): `-?YYYY-MM-DDThh:mm:ss`, an
-/// optional fraction, then `Z` or `±hh:mm` (hours 00-13, or 14:00).
+/// [`INSTANT`] (tested against it): the core `instant` check, with a leap
+/// second allowed.
 fn is_instant(t: &str) -> bool {
-    fn digits(b: &[u8]) -> bool {
-        b.iter().all(u8::is_ascii_digit)
-    }
-    /// Two digits `hi lo` with `hi <= max_hi` and, when `hi == max_hi`,
-    /// `lo <= max_lo`; `no_zero` forbids `00` (months, days).
-    fn two(b: &[u8], max_hi: u8, max_lo: u8, no_zero: bool) -> bool {
-        let (h, l) = (b[0], b[1]);
-        h.is_ascii_digit()
-            && l.is_ascii_digit()
-            && h <= max_hi
-            && (h < max_hi || l <= max_lo)
-            && !(no_zero && h == b'0' && l == b'0')
-    }
-    let b = t.as_bytes();
-    let b = b.strip_prefix(b"-").unwrap_or(b);
-    // YYYY-MM-DDThh:mm:ss is 19 bytes; the zone at least one more.
-    if b.len() < 20 {
-        return false;
-    }
-    let fixed = digits(&b[..4])
-        && b[4] == b'-'
-        && two(&b[5..7], b'1', b'2', true)
-        && b[7] == b'-'
-        && two(&b[8..10], b'3', b'1', true)
-        && b[10] == b'T'
-        && two(&b[11..13], b'2', b'3', false)
-        && b[13] == b':'
-        && two(&b[14..16], b'5', b'9', false)
-        && b[16] == b':'
-        && (two(&b[17..19], b'5', b'9', false) || &b[17..19] == b"60");
-    if !fixed {
-        return false;
-    }
-    let mut rest = &b[19..];
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    match rest {
-        b"Z" => true,
-        [s, h1, h2, b':', m1, m2] if *s == b'+' || *s == b'-' => {
-            (two(&[*h1, *h2], b'1', b'3', false) && two(&[*m1, *m2], b'5', b'9', false))
-                || [*h1, *h2, *m1, *m2] == *b"1400"
-        }
-        _ => false,
-    }
+    super::formats::instant_or_leap_second(t)
 }
 
 /// [`SENDER_REFERENCE`] (`^.*\w+.*$`: no line feed, some word character)
