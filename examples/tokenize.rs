@@ -1,10 +1,19 @@
 //! Reference ceiling for throughput: a bare quick-xml tokenizing pass over
 //! every file below a folder, single-threaded (read, UTF-8 check or decode,
 //! read_event loop, nothing else). Usage: cargo run --release --example tokenize -- DIR
+//!
+//! With `--tree` it builds itkbridge's per-document tree instead
+//! (`xml::Document::parse`, what `convert` does before mapping): the ceiling
+//! of any tree-based conversion, for comparison with the bare pass.
 use std::time::Instant;
 
 fn main() {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let tree = args.first().map(String::as_str) == Some("--tree");
+    if tree {
+        args.remove(0);
+    }
+    let dir = args.first().cloned().unwrap_or_else(|| ".".into());
     let mut files: Vec<_> = walkdir::WalkDir::new(&dir)
         .sort_by_file_name()
         .into_iter()
@@ -35,6 +44,12 @@ fn main() {
                 Err(_) => continue,
             },
         };
+        if tree {
+            if let Ok(d) = itkbridge::xml::Document::parse(text) {
+                events += std::hint::black_box(d).len() as u64;
+            }
+            continue;
+        }
         let mut r = quick_xml::Reader::from_str(text);
         loop {
             match r.read_event() {
@@ -45,7 +60,7 @@ fn main() {
     }
     let s = start.elapsed().as_secs_f64();
     println!(
-        "{docs} files, {bytes} bytes, {events} events in {s:.3}s: {:.1} docs/s, {:.1} MB/s",
+        "{docs} files, {bytes} bytes, {events} events (nodes with --tree) in {s:.3}s: {:.1} docs/s, {:.1} MB/s",
         docs as f64 / s,
         bytes as f64 / 1e6 / s
     );
