@@ -890,3 +890,79 @@ fn large_documents_stay_within_the_memory_bound() {
     }
     convert_within_memory_bound(&t, &input, 8, 8);
 }
+
+/// Entries that are not regular files are accounted for, never ignored and
+/// never opened: a symbolic link to a file is read through, a link to a
+/// directory is skipped (not followed), a broken link fails, a FIFO is
+/// skipped without being opened (opening it would block the run).
+#[cfg(unix)]
+#[test]
+fn special_directory_entries_each_get_a_ledger_line() {
+    use std::os::unix::fs::symlink;
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("in");
+    std::fs::create_dir_all(input.join("sub")).unwrap();
+    std::fs::copy(
+        root()
+            .join(DISCHARGE)
+            .join("discharge_05_duplicate_id_a.xml"),
+        input.join("a.xml"),
+    )
+    .unwrap();
+    symlink("a.xml", input.join("b_link.xml")).unwrap();
+    symlink("..", input.join("sub/c_dir_link")).unwrap();
+    symlink("missing.xml", input.join("d_broken.xml")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(input.join("e_fifo.xml"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let out = out_dir(&t, "out");
+    let r = run(&args(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--out",
+        &out,
+        "-j",
+        "2",
+    ]));
+    assert_eq!(r.code, 1, "{}", r.dump());
+    let lines = ledger(Path::new(&out));
+    let got: Vec<(String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                s(l, "input").to_string(),
+                s(l, "outcome").to_string(),
+                l.get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        ("a.xml", "converted", ""),
+        ("b_link.xml", "converted", ""),
+        (
+            "d_broken.xml",
+            "failed",
+            "d_broken.xml: broken symbolic link: entity not found [read-error]",
+        ),
+        ("e_fifo.xml", "skipped", "not a regular file (FIFO)"),
+        (
+            "sub/c_dir_link",
+            "skipped",
+            "symbolic link to a directory (not followed)",
+        ),
+    ];
+    if !fifo {
+        want.retain(|w| w.0 != "e_fifo.xml");
+    }
+    let want: Vec<(String, String, String)> = want
+        .into_iter()
+        .map(|(a, b, c)| (a.into(), b.into(), c.into()))
+        .collect();
+    assert_eq!(got, want);
+    check_report_reconciles(Path::new(&out), &lines);
+}

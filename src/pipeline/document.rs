@@ -116,6 +116,18 @@ pub fn process(
     buf: &mut Vec<u8>,
 ) -> DocResult {
     let mut r = DocResult::new(index, &input.rel, &input.out_prefix);
+    match &input.not_read {
+        None => {}
+        Some(source::NotRead::Skip(why)) => {
+            r.outcome = Outcome::Skipped;
+            r.reason = Some(why.clone());
+            return r;
+        }
+        Some(source::NotRead::Fail { rule, message }) => {
+            fail(&mut r, rule, message.clone(), None);
+            return r;
+        }
+    }
     let t = Instant::now();
     // Memory stays bounded per thread whatever the input: a document larger
     // than the limit is failed before it is read (ToC messages are limited

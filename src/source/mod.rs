@@ -16,6 +16,24 @@ pub struct Input {
     pub rel: String,
     /// Folder under `OUT/bundles` for this root ("" when there is one root).
     pub out_prefix: String,
+    /// Set when discovery already knows this entry is not a document to
+    /// read: it still gets its ledger line, but nothing is opened.
+    pub not_read: Option<NotRead>,
+}
+
+/// A directory entry that is accounted for without being read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRead {
+    /// Skipped, with the reason (a FIFO, socket or device; a symbolic link
+    /// to a directory, which is not followed).
+    Skip(String),
+    /// Failed: a broken symbolic link, or a directory that cannot be listed.
+    Fail {
+        /// Ledger rule.
+        rule: &'static str,
+        /// What was wrong (no file contents).
+        message: String,
+    },
 }
 
 /// Why discovery failed (a usage error).
@@ -24,9 +42,6 @@ pub enum DiscoverError {
     /// An input path does not exist.
     #[error("input not found: {0}")]
     Missing(String),
-    /// Walking a directory failed.
-    #[error("cannot read {0}: {1}")]
-    Walk(String, String),
 }
 
 /// Expand files and directories (recursive) into a sorted input list.
@@ -66,36 +81,112 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, DiscoverError> {
                 path: root.clone(),
                 rel,
                 out_prefix: prefix,
+                not_read: None,
             });
             continue;
         }
         let mut files = Vec::new();
+        // Every entry below the root that is not a directory gets a ledger
+        // line: regular files (and symbolic links to them) are read; other
+        // entries are skipped or failed with the reason, and a directory
+        // that cannot be listed is a failed line, not a stopped batch.
         for e in walkdir::WalkDir::new(root)
             .follow_links(false)
             .sort_by_file_name()
         {
-            let e =
-                e.map_err(|x| DiscoverError::Walk(root.display().to_string(), x.to_string()))?;
-            if e.file_type().is_file() {
-                let rel = e
-                    .path()
+            let rel_of = |p: &Path| {
+                let r = p
                     .strip_prefix(root)
-                    .unwrap_or(e.path())
+                    .unwrap_or(p)
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                files.push(Input {
-                    path: e.path().to_path_buf(),
-                    rel,
-                    out_prefix: prefix.clone(),
-                });
-            }
+                if r.is_empty() {
+                    root.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| ".".into())
+                } else {
+                    r
+                }
+            };
+            let (path, not_read) = match e {
+                Ok(e) => {
+                    let ft = e.file_type();
+                    if ft.is_dir() {
+                        continue;
+                    }
+                    (e.path().to_path_buf(), classify(e.path(), ft))
+                }
+                Err(err) => {
+                    let path = err.path().unwrap_or(root).to_path_buf();
+                    let what = err
+                        .io_error()
+                        .map(|io| io.kind().to_string())
+                        .unwrap_or_else(|| "filesystem loop".into());
+                    let message = format!("cannot list directory: {what}");
+                    let nr = NotRead::Fail {
+                        rule: "read-error",
+                        message,
+                    };
+                    (path, Some(nr))
+                }
+            };
+            files.push(Input {
+                rel: rel_of(&path),
+                path,
+                out_prefix: prefix.clone(),
+                not_read,
+            });
         }
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
         out.extend(files);
     }
     Ok(out)
+}
+
+/// What to do with a directory entry that is not a directory: `None` to
+/// read it (a regular file, or a symbolic link to one).
+fn classify(path: &Path, ft: std::fs::FileType) -> Option<NotRead> {
+    if ft.is_file() {
+        return None;
+    }
+    if ft.is_symlink() {
+        return match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => None,
+            Ok(m) if m.is_dir() => Some(NotRead::Skip(
+                "symbolic link to a directory (not followed)".into(),
+            )),
+            Ok(m) => Some(NotRead::Skip(format!(
+                "symbolic link to {}",
+                special_kind(m.file_type())
+            ))),
+            Err(e) => Some(NotRead::Fail {
+                rule: "read-error",
+                message: format!("broken symbolic link: {}", e.kind()),
+            }),
+        };
+    }
+    Some(NotRead::Skip(special_kind(ft).to_string()))
+}
+
+/// Name of a non-regular, non-directory file type.
+fn special_kind(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "not a regular file (FIFO)";
+        }
+        if ft.is_socket() {
+            return "not a regular file (socket)";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "not a regular file (device)";
+        }
+    }
+    let _ = ft;
+    "not a regular file"
 }
 
 /// How to read files.
