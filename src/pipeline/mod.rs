@@ -106,13 +106,17 @@ impl Summary {
 /// Run a conversion batch.
 pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     let start = Instant::now();
-    let inputs = source::discover(&opts.inputs)?;
+    let mut inputs = source::discover(&opts.inputs)?;
     let sink = Sink::create(&opts.out, opts.overwrite)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| ConfigError::Threads(e.to_string()))?;
-    let bar = progress_bar(opts.progress, inputs.len() as u64);
+    // The bar's length takes a counting walk (the inputs are never held
+    // whole); without a bar there is no second walk.
+    let bar = progress_bar(opts.progress, || {
+        source::discover(&opts.inputs).map_or(0, |d| d.count() as u64)
+    });
     let (tx, rx) = crossbeam_channel::bounded::<DocResult>(opts.threads.max(1) * 4);
     let writer_bar = bar.clone();
     let writer = std::thread::spawn(move || sink.consume(rx, writer_bar));
@@ -125,20 +129,28 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     let budget = budget::Budget::new((64 + 8 * opts.threads.max(1) as u64) << 20);
     let stop = AtomicBool::new(false);
     pool.install(|| {
-        for (w, window) in inputs.chunks(batch).enumerate() {
+        let mut window = Vec::with_capacity(batch);
+        let mut base = 0;
+        loop {
             if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            window.clear();
+            window.extend(inputs.by_ref().take(batch));
+            if window.is_empty() {
                 break;
             }
             window
                 .par_iter()
                 .enumerate()
                 .for_each_init(Vec::new, |buf, (i, input)| {
-                    let index = w * batch + i;
+                    let index = base + i;
                     let r = document::process(index, input, maps, mmap, max_doc, &budget, buf);
                     if tx.send(r).is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
                 });
+            base += window.len();
         }
     });
     drop(tx);
@@ -161,7 +173,7 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     Ok(summary)
 }
 
-fn progress_bar(mode: ProgressMode, docs: u64) -> Option<indicatif::ProgressBar> {
+fn progress_bar(mode: ProgressMode, docs: impl FnOnce() -> u64) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     let tty = std::io::stderr().is_terminal();
     let target = match mode {
@@ -175,7 +187,7 @@ fn progress_bar(mode: ProgressMode, docs: u64) -> Option<indicatif::ProgressBar>
             indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 2)
         }
     };
-    let b = indicatif::ProgressBar::with_draw_target(Some(docs), target);
+    let b = indicatif::ProgressBar::with_draw_target(Some(docs()), target);
     let style = indicatif::ProgressStyle::with_template(
         "{bar:30} {pos}/{len} docs  {per_sec}  {msg}  ETA {eta}",
     )

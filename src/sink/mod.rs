@@ -133,7 +133,10 @@ impl Sink {
         let mut pending: BTreeMap<usize, DocResult> = BTreeMap::new();
         let mut next = 0usize;
         let mut w = Written::default();
-        let mut seen_ids: HashMap<String, [u8; 16]> = HashMap::new();
+        // Document ids seen so far (for `duplicate-document-id`): a 16-byte
+        // digest of each id with its content hash, 32 bytes an entry, so a
+        // run of millions of documents keeps tens of MB, not hundreds.
+        let mut seen_ids: HashMap<[u8; 16], [u8; 16]> = HashMap::new();
         let started = Instant::now();
         // Folders already created under OUT (saves a stat per bundle).
         let mut dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
@@ -220,10 +223,11 @@ impl Sink {
         out: &mut impl Write,
         mut r: DocResult,
         w: &mut Written,
-        seen: &mut HashMap<String, [u8; 16]>,
+        seen: &mut HashMap<[u8; 16], [u8; 16]>,
     ) -> Result<(), SinkError> {
         if let Some((id, hash)) = &r.document_id {
-            match seen.get(id) {
+            let key = id_digest(id);
+            match seen.get(&key) {
                 Some(h) if h != hash => r.issues.push(LedgerIssue {
                     severity: "warning",
                     rule: "duplicate-document-id".into(),
@@ -236,7 +240,7 @@ impl Sink {
                     message: "an earlier input is the same document (same id and bytes)".into(),
                 }),
                 None => {
-                    seen.insert(id.clone(), *hash);
+                    seen.insert(key, *hash);
                 }
             }
         }
@@ -384,6 +388,16 @@ pub fn peak_rss_kb() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// First 16 bytes of the SHA-256 of a document id: the key of the run's
+/// id set (a collision between two different ids has probability ~2^-128).
+fn id_digest(id: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(id.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
 }
 
 #[cfg(test)]

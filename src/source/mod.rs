@@ -1,7 +1,8 @@
 //! Finding and reading inputs. Discovery is separate from reading so the
-//! set and order of inputs is fixed (sorted) before any parallel work
-//! starts; reading decides per file between a memory map and a reusable
-//! buffer, and both give the same bytes.
+//! order of inputs is fixed by a sorted walk, whatever the thread timing;
+//! it is lazy, so memory does not grow with the number of inputs. Reading
+//! decides per file between a memory map and a reusable buffer, and both
+//! give the same bytes.
 
 use std::fs::File;
 use std::io::Read;
@@ -44,11 +45,17 @@ pub enum DiscoverError {
     Missing(String),
 }
 
-/// Expand files and directories (recursive) into a sorted input list.
-/// A file argument's root is its parent; with several roots each root's
-/// outputs go under a folder named after it (made unique).
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, DiscoverError> {
-    let mut out = Vec::new();
+/// Expand files and directories (recursive) into inputs in sorted order,
+/// lazily: the list is never held whole, so memory does not grow with the
+/// number of inputs. Within a folder, entries are sorted by name and a
+/// sub-folder's entries follow its name (paths compare component by
+/// component). A file argument's root is its parent; with several roots
+/// each root's outputs go under a folder named after it (made unique).
+///
+/// Every root is checked before anything is yielded: a missing one is a
+/// usage error, not a ledger line.
+pub fn discover(inputs: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+    let mut roots = Vec::with_capacity(inputs.len());
     let mut used_names: Vec<String> = Vec::new();
     let many = inputs.len() > 1;
     for root in inputs {
@@ -72,77 +79,103 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, DiscoverError> {
         } else {
             String::new()
         };
-        if root.is_file() {
-            let rel = root
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "input".into());
-            out.push(Input {
-                path: root.clone(),
-                rel,
-                out_prefix: prefix,
-                not_read: None,
-            });
-            continue;
-        }
-        let mut files = Vec::new();
-        // Every entry below the root that is not a directory gets a ledger
-        // line: regular files (and symbolic links to them) are read; other
-        // entries are skipped or failed with the reason, and a directory
-        // that cannot be listed is a failed line, not a stopped batch.
-        for e in walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .sort_by_file_name()
-        {
-            let rel_of = |p: &Path| {
-                let r = p
-                    .strip_prefix(root)
-                    .unwrap_or(p)
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                if r.is_empty() {
-                    root.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| ".".into())
-                } else {
-                    r
-                }
-            };
-            let (path, not_read) = match e {
-                Ok(e) => {
-                    let ft = e.file_type();
-                    if ft.is_dir() {
-                        continue;
-                    }
-                    (e.path().to_path_buf(), classify(e.path(), ft))
-                }
-                Err(err) => {
-                    let path = err.path().unwrap_or(root).to_path_buf();
-                    let what = err
-                        .io_error()
-                        .map(|io| io.kind().to_string())
-                        .unwrap_or_else(|| "filesystem loop".into());
-                    let message = format!("cannot list directory: {what}");
-                    let nr = NotRead::Fail {
-                        rule: "read-error",
-                        message,
-                    };
-                    (path, Some(nr))
-                }
-            };
-            files.push(Input {
-                rel: rel_of(&path),
-                path,
-                out_prefix: prefix.clone(),
-                not_read,
-            });
-        }
-        files.sort_by(|a, b| a.rel.cmp(&b.rel));
-        out.extend(files);
+        roots.push((root.clone(), prefix));
     }
-    Ok(out)
+    roots.reverse();
+    Ok(Discovery { roots, walk: None })
+}
+
+/// The inputs of [`discover`], in order.
+pub struct Discovery {
+    /// Roots not started yet, last first.
+    roots: Vec<(PathBuf, String)>,
+    /// The folder being walked: its root, output prefix and walker.
+    walk: Option<(PathBuf, String, walkdir::IntoIter)>,
+}
+
+impl Iterator for Discovery {
+    type Item = Input;
+
+    fn next(&mut self) -> Option<Input> {
+        loop {
+            if let Some((root, prefix, it)) = &mut self.walk {
+                // Every entry below the root that is not a directory gets
+                // a ledger line: regular files (and symbolic links to them)
+                // are read; other entries are skipped or failed with the
+                // reason, and a directory that cannot be listed is a
+                // failed line, not a stopped batch.
+                match it.next() {
+                    None => self.walk = None,
+                    Some(Ok(e)) => {
+                        let ft = e.file_type();
+                        if ft.is_dir() {
+                            continue;
+                        }
+                        return Some(Input {
+                            rel: rel_of(root, e.path()),
+                            not_read: classify(e.path(), ft),
+                            path: e.into_path(),
+                            out_prefix: prefix.clone(),
+                        });
+                    }
+                    Some(Err(err)) => {
+                        let path = err.path().unwrap_or(root).to_path_buf();
+                        let what = err
+                            .io_error()
+                            .map(|io| io.kind().to_string())
+                            .unwrap_or_else(|| "filesystem loop".into());
+                        return Some(Input {
+                            rel: rel_of(root, &path),
+                            path,
+                            out_prefix: prefix.clone(),
+                            not_read: Some(NotRead::Fail {
+                                rule: "read-error",
+                                message: format!("cannot list directory: {what}"),
+                            }),
+                        });
+                    }
+                }
+                continue;
+            }
+            let (root, prefix) = self.roots.pop()?;
+            if root.is_file() {
+                let rel = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "input".into());
+                return Some(Input {
+                    path: root,
+                    rel,
+                    out_prefix: prefix,
+                    not_read: None,
+                });
+            }
+            let it = walkdir::WalkDir::new(&root)
+                .follow_links(false)
+                .sort_by_file_name()
+                .into_iter();
+            self.walk = Some((root, prefix, it));
+        }
+    }
+}
+
+/// `path` relative to `root`, components joined by `/` (the root's own
+/// name when they are the same).
+fn rel_of(root: &Path, path: &Path) -> String {
+    let r = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    if r.is_empty() {
+        root.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ".".into())
+    } else {
+        r
+    }
 }
 
 /// What to do with a directory entry that is not a directory: `None` to
@@ -289,17 +322,39 @@ mod tests {
     }
 
     #[test]
+    fn discovery_is_lazy_and_component_ordered() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path().join("r");
+        for p in ["a/x.xml", "a.xml", "b/c/z.xml", "b/y.xml"] {
+            let f = r.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, b"x").unwrap();
+        }
+        let mut d = discover(std::slice::from_ref(&r)).unwrap();
+        // A folder's entries follow its name: "a/x.xml" before "a.xml".
+        assert_eq!(d.next().unwrap().rel, "a/x.xml");
+        assert_eq!(d.next().unwrap().rel, "a.xml");
+        // Folders not reached yet are not listed yet: the list is never
+        // held whole, so memory does not grow with the number of inputs.
+        std::fs::remove_dir_all(r.join("b/c")).unwrap();
+        let rest: Vec<_> = d.map(|i| i.rel).collect();
+        assert_eq!(rest, ["b/y.xml"]);
+    }
+
+    #[test]
     fn discovery_is_sorted_and_prefixed() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("r1/sub")).unwrap();
         std::fs::write(dir.path().join("r1/b.xml"), b"x").unwrap();
         std::fs::write(dir.path().join("r1/sub/a.xml"), b"x").unwrap();
         std::fs::write(dir.path().join("r1/a.xml"), b"x").unwrap();
-        let v = discover(&[dir.path().join("r1")]).unwrap();
+        let v: Vec<_> = discover(&[dir.path().join("r1")]).unwrap().collect();
         let rels: Vec<_> = v.iter().map(|i| i.rel.as_str()).collect();
         assert_eq!(rels, ["a.xml", "b.xml", "sub/a.xml"]);
         assert!(v.iter().all(|i| i.out_prefix.is_empty()));
-        let two = discover(&[dir.path().join("r1"), dir.path().join("r1/sub")]).unwrap();
+        let two: Vec<_> = discover(&[dir.path().join("r1"), dir.path().join("r1/sub")])
+            .unwrap()
+            .collect();
         assert_eq!(two[0].out_prefix, "r1");
         assert_eq!(two.last().unwrap().out_prefix, "sub");
         assert!(discover(&[dir.path().join("nope")]).is_err());
