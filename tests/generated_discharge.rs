@@ -16,7 +16,8 @@
 //!
 //! All content is fictional and written for this test. The run is
 //! deterministic (fixed seed, no failure persistence); set
-//! `GEN_DUMP=dir` to write the generated documents out for inspection.
+//! `GEN_DUMP=dir` to write the generated documents out for inspection, and
+//! `GEN_CASES=n` / `GEN_SEED=n` to explore beyond the fixed cases.
 
 mod common;
 
@@ -43,6 +44,7 @@ enum Shape {
     Minutes,
     Seconds,
     Fraction,
+    Year,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +62,7 @@ impl Ts {
         let (h, mi, s) = self.time;
         let mut out = format!("{y:04}{mo:02}{d:02}");
         match self.shape {
+            Shape::Year => return format!("{y:04}"),
             Shape::Date => return out,
             Shape::Minutes => write!(out, "{h:02}{mi:02}").ok(),
             Shape::Seconds => write!(out, "{h:02}{mi:02}{s:02}").ok(),
@@ -126,6 +129,8 @@ struct Cell {
     colspan: Option<u8>,
     rowspan: Option<u8>,
     content: Vec<Inline>,
+    /// Content wrapped in a `paragraph` inside the cell.
+    para: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +140,8 @@ enum Block {
         ordered: Option<&'static str>,
         caption: Option<Vec<Txt>>,
         items: Vec<Vec<Inline>>,
+        /// A list nested in the last item.
+        sub: Option<Vec<Vec<Txt>>>,
     },
     Table {
         caption: Option<Vec<Txt>>,
@@ -166,8 +173,43 @@ struct Gp {
     name: Txt,
 }
 
+/// Further quirks (legacy-inputs.md §9), kept apart from the header tuple.
+#[derive(Debug, Clone)]
+struct Extras {
+    /// 0 UTF-8 declared, 1 no XML declaration, 2 UTF-8 BOM, 3 UTF-16LE BOM.
+    encoding: u8,
+    /// `npfitlc` declared on every element that uses it, not on the root.
+    npfit_local: bool,
+    /// NHS number failing Modulus 11 (kept as written, with a warning).
+    nhs_invalid: bool,
+    /// `ID` / `styleCode` on blocks, `col` in tables.
+    block_attrs: bool,
+    /// Titles with line breaks and runs of spaces.
+    title_ws: bool,
+}
+
+fn extras() -> impl Strategy<Value = Extras> {
+    (
+        0u8..4,
+        proptest::bool::weighted(0.2),
+        proptest::bool::weighted(0.15),
+        any::<bool>(),
+        proptest::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(encoding, npfit_local, nhs_invalid, block_attrs, title_ws)| Extras {
+                encoding,
+                npfit_local,
+                nhs_invalid,
+                block_attrs,
+                title_ws,
+            },
+        )
+}
+
 #[derive(Debug, Clone)]
 struct Doc {
+    x: Extras,
     /// `None`: default namespace; `Some(p)`: every hl7 element prefixed.
     hl7: Option<&'static str>,
     npfit: &'static str,
@@ -440,15 +482,17 @@ fn ts() -> impl Strategy<Value = Ts> {
             Just(Shape::Seconds),
             Just(Shape::Fraction)
         ],
+        0u8..40,
         pick(&[
             "", "", "+00", "+01", "+0000", "+0100", "-0500", "+0530", "-03",
         ]),
     )
-        .prop_map(|(date, time, frac, shape, offset)| Ts {
+        .prop_map(|(date, time, frac, shape, year, offset)| Ts {
             date,
             time,
             frac,
-            shape,
+            // `YYYY` alone is rare (legacy-inputs.md §9: 1 in 969).
+            shape: if year == 0 { Shape::Year } else { shape },
             offset,
         })
 }
@@ -457,7 +501,7 @@ fn birth() -> impl Strategy<Value = Ts> {
     (ts(), 0u8..8).prop_map(|(mut t, k)| {
         t.date.0 = 1920 + t.date.0 % 100;
         // Mostly YYYYMMDD; sometimes with a time (legacy-inputs.md §9).
-        if k > 1 {
+        if k > 1 || matches!(t.shape, Shape::Year) {
             t.shape = Shape::Date;
         }
         t
@@ -520,7 +564,7 @@ fn inlines() -> impl Strategy<Value = Vec<Inline>> + Clone {
                 inner,
             })
     });
-    proptest::collection::vec(one, 1..=5)
+    proptest::collection::vec(one, 1..=4)
 }
 
 fn cell(th: bool) -> impl Strategy<Value = Cell> {
@@ -528,12 +572,14 @@ fn cell(th: bool) -> impl Strategy<Value = Cell> {
         proptest::option::weighted(0.15, 2u8..=3),
         proptest::option::weighted(0.1, 2u8..=3),
         inlines(),
+        proptest::bool::weighted(0.1),
     )
-        .prop_map(move |(colspan, rowspan, content)| Cell {
+        .prop_map(move |(colspan, rowspan, content, para)| Cell {
             th,
             colspan,
             rowspan,
             content,
+            para,
         })
 }
 
@@ -549,12 +595,13 @@ fn block() -> impl Strategy<Value = Block> {
             proptest::option::of(pick(&["unordered", "ordered"])),
             proptest::option::weighted(0.2, words(1, 4)),
             proptest::collection::vec(inlines(), 1..=5),
+            proptest::option::weighted(0.2, proptest::collection::vec(words(1, 4), 1..=3)),
         )
-            .prop_map(|(ordered, caption, items)| Block::List { ordered, caption, items }),
+            .prop_map(|(ordered, caption, items, sub)| Block::List { ordered, caption, items, sub }),
         2 => (
             proptest::option::weighted(0.3, words(1, 4)),
             rows(true, 0, 1),
-            rows(false, 1, 4),
+            rows(false, 1, 3),
             rows(false, 0, 1),
             any::<bool>(),
         )
@@ -573,7 +620,7 @@ fn narr() -> impl Strategy<Value = Narr> {
     prop_oneof![
         1 => Just(Narr::Absent),
         1 => Just(Narr::Empty),
-        5 => proptest::collection::vec(block(), 1..=4).prop_map(Narr::Blocks),
+        5 => proptest::collection::vec(block(), 1..=3).prop_map(Narr::Blocks),
     ]
 }
 
@@ -590,7 +637,7 @@ fn section(depth: u32) -> BoxedStrategy<Sec> {
     let kids = if depth >= 3 {
         Just(Vec::new()).boxed()
     } else {
-        proptest::collection::vec(section(depth + 1), 0..=(4 - depth as usize)).boxed()
+        proptest::collection::vec(section(depth + 1), 0..=2).boxed()
     };
     (title(), narr(), kids)
         .prop_map(|(title, text, children)| {
@@ -732,8 +779,8 @@ fn doc() -> impl Strategy<Value = Doc> {
         any::<bool>(),
         0u8..3,
     );
-    let body = proptest::collection::vec(section(1), 1..=5);
-    (ns, header, people, body).prop_map(
+    let body = proptest::collection::vec(section(1), 1..=4);
+    (ns, header, people, body, extras()).prop_map(
         |(
             (hl7, npfit, legacy, crlf, tabs, text_default_ns, ids, comment_before_root),
             (effective, author_time, conf, nhs_verified, nhs, local_id, patient, gender, birth, gp),
@@ -751,7 +798,17 @@ fn doc() -> impl Strategy<Value = Doc> {
                 outer,
             ),
             sections,
+            x,
         )| Doc {
+            nhs: if x.nhs_invalid {
+                // Last digit changed: fails Modulus 11 (discharge_03).
+                let (body, last) = nhs.split_at(9);
+                let d = last.parse::<u8>().unwrap_or(0);
+                format!("{body}{}", (d + 1) % 10)
+            } else {
+                nhs
+            },
+            x,
             hl7,
             npfit,
             legacy,
@@ -763,7 +820,6 @@ fn doc() -> impl Strategy<Value = Doc> {
             author_time,
             confidentiality: if legacy { "0" } else { conf },
             nhs_verified,
-            nhs,
             local_id,
             patient,
             gender,
@@ -882,8 +938,13 @@ impl W<'_> {
     }
     fn npf(&mut self, name: &str, root: &str, ext: &str) {
         let n = self.d.npfit;
+        let decl = if self.d.x.npfit_local {
+            format!(" xmlns:{n}=\"NPFIT:HL7:Localisation\"")
+        } else {
+            String::new()
+        };
         self.line(&format!(
-            "<{n}:{name} root=\"{root}\" extension=\"{ext}\"/>"
+            "<{n}:{name}{decl} root=\"{root}\" extension=\"{ext}\"/>"
         ));
     }
     /// Class template: `npfitlc:contentId` + `templateId` (or, legacy,
@@ -1267,17 +1328,32 @@ impl W<'_> {
                     let _ = write!(a, " rowspan=\"{n}\"");
                 }
                 self.n_open(tag, &a);
+                if c.para {
+                    self.n_open("paragraph", "");
+                }
                 self.n_inlines(&c.content);
+                if c.para {
+                    self.n_close("paragraph");
+                }
                 self.n_close(tag);
             }
             self.n_close("tr");
         }
         self.n_close(group);
     }
+    fn block_attrs(&mut self, kind: &str) -> String {
+        if !self.d.x.block_attrs {
+            return String::new();
+        }
+        self.next_id += 1;
+        let style = ["Toprule", "Botrule", "Lrule", "Rrule", "Bold"][self.next_id % 5];
+        format!(" ID=\"{kind}{}\" styleCode=\"{style}\"", self.next_id)
+    }
     fn n_block(&mut self, b: &Block) {
         match b {
             Block::Para(c, xs) => {
-                self.n_open("paragraph", "");
+                let a = self.block_attrs("p");
+                self.n_open("paragraph", &a);
                 self.n_caption(c);
                 self.n_inlines(xs);
                 self.n_close("paragraph");
@@ -1286,15 +1362,26 @@ impl W<'_> {
                 ordered,
                 caption,
                 items,
+                sub,
             } => {
-                let a = ordered
+                let mut a = ordered
                     .map(|o| format!(" listType=\"{o}\""))
                     .unwrap_or_default();
+                a.push_str(&self.block_attrs("l"));
                 self.n_open("list", &a);
                 self.n_caption(caption);
-                for it in items {
+                for (i, it) in items.iter().enumerate() {
                     self.n_open("item", "");
                     self.n_inlines(it);
+                    if let (Some(sub), true) = (sub, i + 1 == items.len()) {
+                        self.n_open("list", " listType=\"ordered\"");
+                        for ws in sub {
+                            self.n_open("item", "");
+                            self.n_words(ws);
+                            self.n_close("item");
+                        }
+                        self.n_close("list");
+                    }
                     self.n_close("item");
                 }
                 self.n_close("list");
@@ -1306,15 +1393,21 @@ impl W<'_> {
                 foot,
                 border,
             } => {
-                self.n_open(
-                    "table",
-                    if *border {
-                        " border=\"1\" width=\"100%\""
-                    } else {
-                        ""
-                    },
-                );
+                let mut a = if *border {
+                    " border=\"1\" width=\"100%\"".to_string()
+                } else {
+                    String::new()
+                };
+                a.push_str(&self.block_attrs("t"));
+                self.n_open("table", &a);
                 self.n_caption(caption);
+                if self.d.x.block_attrs {
+                    let p = self.nprefix.clone();
+                    let _ = write!(
+                        self.out,
+                        "<{p}col width=\"30%\"/><{p}colgroup span=\"2\"><{p}col/></{p}colgroup>"
+                    );
+                }
                 self.n_rows("thead", head);
                 self.n_rows("tfoot", foot);
                 self.n_rows("tbody", body);
@@ -1340,6 +1433,10 @@ impl W<'_> {
         let sid = uuid(self.d.ids[3] ^ self.next_id as u128);
         self.empty("id", &format!(" root=\"{sid}\""));
         match &s.title {
+            Title::Text(t) if self.d.x.title_ws => {
+                let ws = esc(t).replace(' ', "  \n\t ");
+                self.leaf("title", "", &format!("\n\t\t{ws}\n\t"))
+            }
             Title::Text(t) => self.leaf("title", "", &esc(t)),
             Title::Empty => self.empty("title", ""),
             Title::Absent => {}
@@ -1406,6 +1503,20 @@ impl W<'_> {
     }
 }
 
+/// The document's bytes in its encoding.
+fn render_bytes(d: &Doc) -> Vec<u8> {
+    let text = render(d);
+    match d.x.encoding {
+        2 => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        3 => {
+            let mut b = vec![0xFF, 0xFE];
+            b.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            b
+        }
+        _ => text.into_bytes(),
+    }
+}
+
 fn render(d: &Doc) -> String {
     let mut w = W {
         d,
@@ -1415,7 +1526,11 @@ fn render(d: &Doc) -> String {
         next_id: 0,
         coded: Vec::new(),
     };
-    w.out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    w.out.push_str(match d.x.encoding {
+        1 => "<!-- no XML declaration -->",
+        3 => "<?xml version=\"1.0\" encoding=\"UTF-16\"?>",
+        _ => "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+    });
     if d.comment_before_root {
         w.out
             .push_str("\n<!-- Synthetic generated test document; all content fictional. -->");
@@ -1426,8 +1541,12 @@ fn render(d: &Doc) -> String {
         None => "xmlns=\"urn:hl7-org:v3\"".to_string(),
     };
     w.out.push_str(&format!(
-        "\n<{p}ClinicalDocument {hl7} xmlns:{}=\"NPFIT:HL7:Localisation\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" classCode=\"DOCCLIN\" moodCode=\"EVN\">",
-        d.npfit
+        "\n<{p}ClinicalDocument {hl7}{} xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" classCode=\"DOCCLIN\" moodCode=\"EVN\">",
+        if d.x.npfit_local {
+            String::new()
+        } else {
+            format!(" xmlns:{}=\"NPFIT:HL7:Localisation\"", d.npfit)
+        }
     ));
     w.depth = 1;
     w.empty(
@@ -1529,8 +1648,8 @@ fn maps() -> &'static MapSet {
 }
 
 /// Convert one generated document and check it; `Err` describes the problem.
-fn check(xml: &str) -> Result<(), String> {
-    let r = convert_bytes("generated.xml", xml.as_bytes(), maps());
+fn check(xml: &[u8]) -> Result<(), String> {
+    let r = convert_bytes("generated.xml", xml, maps());
     if r.outcome.as_str() != "converted" {
         return Err(format!(
             "outcome {} ({:?}); issues {:?}",
@@ -1550,7 +1669,7 @@ fn check(xml: &str) -> Result<(), String> {
     if !blocking.is_empty() {
         return Err(format!("validator errors: {blocking:#?}"));
     }
-    let problems = check_document_with("generated", xml.as_bytes(), &bundle, false);
+    let problems = check_document_with("generated", xml, &bundle, false);
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
@@ -1560,9 +1679,17 @@ fn check(xml: &str) -> Result<(), String> {
 #[test]
 fn generated_discharge_documents_convert_faithfully() {
     let config = Config {
-        cases: CASES,
+        cases: std::env::var("GEN_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(CASES),
         failure_persistence: None,
-        rng_seed: RngSeed::Fixed(SEED),
+        rng_seed: RngSeed::Fixed(
+            std::env::var("GEN_SEED")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(SEED),
+        ),
         max_shrink_iters: 150,
         ..Config::default()
     };
@@ -1572,7 +1699,7 @@ fn generated_discharge_documents_convert_faithfully() {
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated_discharge_failure.xml");
     let n = std::cell::Cell::new(0usize);
     let result = runner.run(&doc(), |d| {
-        let xml = render(&d);
+        let xml = render_bytes(&d);
         if let Some(dir) = &dump {
             n.set(n.get() + 1);
             let _ = std::fs::create_dir_all(dir);
@@ -1603,12 +1730,15 @@ fn generator_output_is_well_formed_and_checked() {
     });
     runner
         .run(&doc(), |d| {
-            let xml = render(&d);
-            let text = itkbridge::xml::decode(xml.as_bytes())
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let xml = render_bytes(&d);
+            let text =
+                itkbridge::xml::decode(&xml).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if text.fallback.is_some() {
+                return Err(TestCaseError::fail("decoded by fallback"));
+            }
             itkbridge::xml::Document::parse(&text.text)
                 .map(|_| ())
-                .map_err(|e| TestCaseError::fail(format!("{e}\n{xml}")))
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{}", text.text)))
         })
         .unwrap_or_else(|e| panic!("{e}"));
 }
@@ -1666,7 +1796,7 @@ fn regression_patient_without_official_name() {
             &format!("{name}\n\t\t\t\t\t<prefix>Miss"),
         )]);
         if parts {
-            check(&xml).unwrap_or_else(|e| panic!("{name}: {e}"));
+            check(xml.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let names = patient_names(&xml);
         assert!(
@@ -1687,8 +1817,31 @@ fn regression_patient_without_official_name() {
         "<name>\n\t\t\t\t\t<prefix>Miss",
         "<name use=\"P\"><given>Pops</given><family>Larkham</family></name>\n\t\t\t\t<name>\n\t\t\t\t\t<prefix>Miss",
     )]);
-    check(&xml).unwrap_or_else(|e| panic!("alias first: {e}"));
+    check(xml.as_bytes()).unwrap_or_else(|e| panic!("alias first: {e}"));
     let names = patient_names(&xml);
     let uses: Vec<&str> = names.iter().filter_map(|n| n["use"].as_str()).collect();
     assert_eq!(uses, ["official", "nickname"]);
+}
+
+/// A routed section with no text of its own whose title equals its slice
+/// title ("Social Context" → Social context, R30: no heading) and whose only
+/// child is routed elsewhere: its title used to vanish; it now heads the
+/// child (crosswalk.md §3.5 step 3).
+#[test]
+fn regression_empty_routed_section_title_heads_children_routed_elsewhere() {
+    let xml = edited(&[(
+        "\t\t\t\t</section>\n\t\t\t</component>\n\t\t</structuredBody>",
+        "\t\t\t\t\t<component><section><title>Social Context</title><text/>\
+         <component><section><title>Relevant investigations and results</title>\
+         <text><paragraph>Serum lactate normalised overnight</paragraph></text></section></component>\
+         </section></component>\n\
+         \t\t\t\t</section>\n\t\t\t</component>\n\t\t</structuredBody>",
+    )]);
+    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
+    let out = String::from_utf8(r.bundle.expect("bundle")).expect("utf-8");
+    assert!(
+        out.contains("<h3>Social Context – Relevant investigations and results</h3>"),
+        "{out}"
+    );
 }

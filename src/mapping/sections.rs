@@ -522,17 +522,34 @@ impl Router<'_, '_, '_, '_> {
         if let Some(h) = &shown {
             heading(3, h, &mut html);
         }
+        let bare = html.len();
         if let Some(t) = self.text_el(sec) {
             narrative::cda_text_to_xhtml(self.env.doc, t, &mut html, &mut self.stats);
         }
         let mut deferred = Vec::new();
         self.render_children(sec, slice, 4, &mut html, &mut deferred);
-        html.push_str("</div>");
-        if html != "<div></div>" {
-            self.blocks.push((slice.to_string(), html));
+        if html.len() > bare || deferred.is_empty() {
+            html.push_str("</div>");
+            if html != "<div></div>" {
+                self.blocks.push((slice.to_string(), html));
+            }
+            for (c, s) in deferred {
+                self.emit(c, &s, None);
+            }
+            return;
         }
+        // Nothing of its own (no text, nothing inherited) but descendants
+        // routed elsewhere: it did not come along, so no heading-only block;
+        // its title heads those descendants instead, as a container's would
+        // (crosswalk.md §3.5 step 3) — otherwise a title equal to its slice
+        // title (R30, no heading) was lost altogether.
+        let p = match (prefix, title) {
+            (Some(p), Some(t)) => Some(format!("{p} – {}", t.0)),
+            (None, Some(t)) => Some(t.0.clone()),
+            (p, None) => p,
+        };
         for (c, s) in deferred {
-            self.emit(c, &s, None);
+            self.emit(c, &s, p.clone());
         }
     }
 
