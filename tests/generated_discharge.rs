@@ -87,7 +87,7 @@ enum Name {
     Parts {
         prefix: Option<Txt>,
         given: Vec<Txt>,
-        family: Txt,
+        family: Option<Txt>,
         suffix: Option<Txt>,
         family_first: bool,
         use_attr: Option<&'static str>,
@@ -186,6 +186,16 @@ struct Extras {
     block_attrs: bool,
     /// Titles with line breaks and runs of spaces.
     title_ws: bool,
+    /// Rotation of the coded entry kinds (Finding, Treatment, SupplyMedication).
+    entry_rot: u8,
+    /// Section `code`s (SNOMED section codes, or one no rule knows).
+    section_codes: bool,
+    /// A second patient name, an alias (`use="P"`), before (1) or after (2) the legal one.
+    alias: u8,
+    /// HL7 AdministrativeGender (M/F/UN) instead of the NHS Sex codes.
+    gender_hl7: bool,
+    /// Confidentiality under the value-set OID (111 quirk).
+    conf_vs_oid: bool,
 }
 
 fn extras() -> impl Strategy<Value = Extras> {
@@ -195,14 +205,33 @@ fn extras() -> impl Strategy<Value = Extras> {
         proptest::bool::weighted(0.15),
         any::<bool>(),
         proptest::bool::weighted(0.2),
+        (
+            0u8..3,
+            any::<bool>(),
+            0u8..4,
+            any::<bool>(),
+            proptest::bool::weighted(0.2),
+        ),
     )
         .prop_map(
-            |(encoding, npfit_local, nhs_invalid, block_attrs, title_ws)| Extras {
+            |(
                 encoding,
                 npfit_local,
                 nhs_invalid,
                 block_attrs,
                 title_ws,
+                (entry_rot, section_codes, alias, gender_hl7, conf_vs_oid),
+            )| Extras {
+                encoding,
+                npfit_local,
+                nhs_invalid,
+                block_attrs,
+                title_ws,
+                entry_rot,
+                section_codes,
+                alias: alias.min(2),
+                gender_hl7,
+                conf_vs_oid,
             },
         )
 }
@@ -350,6 +379,12 @@ const WORDS: &[&str] = &[
     "Crohn’s",
     "O’Neill’s",
     "Sjögren",
+    "10\u{a0}mg",
+    "tab\there",
+    "😀",
+    "Zoë😀",
+    "𝑥²",
+    "ﬁbrosis",
     "Ménière’s",
     "well-being",
     "re-admission",
@@ -516,7 +551,7 @@ fn name() -> impl Strategy<Value = Name> {
         4 => (
             proptest::option::of(txt(PREFIX)),
             proptest::collection::vec(txt(GIVEN), 0..=3),
-            txt(FAMILY),
+            proptest::option::weighted(0.9, txt(FAMILY)),
             proptest::option::weighted(0.2, txt(SUFFIX)),
             any::<bool>(),
             proptest::option::weighted(0.3, pick(&["L", "P", "A"])),
@@ -982,8 +1017,8 @@ impl W<'_> {
                     .map(|u| format!(" use=\"{u}\""))
                     .unwrap_or_default();
                 self.open("name", &a);
-                if *family_first {
-                    self.leaf("family", "", &esc(family));
+                if let (true, Some(f)) = (family_first, family) {
+                    self.leaf("family", "", &esc(f));
                 }
                 if let Some(p) = prefix {
                     self.leaf("prefix", "", &esc(p));
@@ -991,8 +1026,8 @@ impl W<'_> {
                 for g in given {
                     self.leaf("given", "", &esc(g));
                 }
-                if !family_first {
-                    self.leaf("family", "", &esc(family));
+                if let (false, Some(f)) = (family_first, family) {
+                    self.leaf("family", "", &esc(f));
                 }
                 if let Some(s) = suffix {
                     self.leaf("suffix", "", &esc(s));
@@ -1021,10 +1056,12 @@ impl W<'_> {
         let conf = if d.legacy {
             " code=\"0\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.17.158\" displayName=\"Not sealed\"".to_string()
         } else {
-            format!(
-                " code=\"{}\" codeSystem=\"2.16.840.1.113883.5.25\"",
-                d.confidentiality
-            )
+            let system = if d.x.conf_vs_oid {
+                "2.16.840.1.113883.1.11.16926"
+            } else {
+                "2.16.840.1.113883.5.25"
+            };
+            format!(" code=\"{}\" codeSystem=\"{system}\"", d.confidentiality)
         };
         self.empty("confidentialityCode", &conf);
         self.empty("setId", &format!(" root=\"{}\"", uuid(d.ids[1])));
@@ -1052,14 +1089,41 @@ impl W<'_> {
         self.close("addr");
         self.open("patient", " classCode=\"PSN\" determinerCode=\"INSTANCE\"");
         let n = d.patient.clone();
+        let alias = || Name::Parts {
+            prefix: None,
+            given: vec![Txt {
+                s: "Bunny".into(),
+                refs: 0,
+            }],
+            family: Some(Txt {
+                s: "Alias".into(),
+                refs: 0,
+            }),
+            suffix: None,
+            family_first: false,
+            use_attr: Some("P"),
+        };
+        if d.x.alias == 1 {
+            self.name(&alias());
+        }
         self.name(&n);
-        self.empty(
-            "administrativeGenderCode",
-            &format!(
+        if d.x.alias == 2 {
+            self.name(&alias());
+        }
+        let gender = if d.x.gender_hl7 {
+            let g = match d.gender {
+                "1" => "M",
+                "2" => "F",
+                _ => "UN",
+            };
+            format!(" code=\"{g}\" codeSystem=\"2.16.840.1.113883.5.1\"")
+        } else {
+            format!(
                 " code=\"{}\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.25\"",
                 d.gender
-            ),
-        );
+            )
+        };
+        self.empty("administrativeGenderCode", &gender);
         self.empty("birthTime", &format!(" value=\"{}\"", d.birth.render()));
         self.close("patient");
         if let Some(gp) = &d.gp {
@@ -1432,6 +1496,19 @@ impl W<'_> {
         self.next_id += 1;
         let sid = uuid(self.d.ids[3] ^ self.next_id as u128);
         self.empty("id", &format!(" root=\"{sid}\""));
+        if self.d.x.section_codes && self.next_id % 3 == 0 {
+            let code = [
+                "887181000000106",
+                "933361000000108",
+                "886921000000105",
+                "38651000000103",
+                "999999999999999",
+            ][self.next_id % 5];
+            self.empty(
+                "code",
+                &format!(" code=\"{code}\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.15\""),
+            );
+        }
         match &s.title {
             Title::Text(t) if self.d.x.title_ws => {
                 let ws = esc(t).replace(' ', "  \n\t ");
@@ -1472,32 +1549,79 @@ impl W<'_> {
         self.close("component");
     }
 
+    fn reference(&mut self, id: &str) {
+        self.open("originalText", "");
+        self.empty("reference", &format!(" value=\"#{id}\""));
+        self.close("originalText");
+    }
+
     fn entries(&mut self) {
         let ids = std::mem::take(&mut self.coded);
+        const SNOMED: &str = "2.16.840.1.113883.2.1.3.2.4.15";
         for (i, id) in ids.iter().enumerate() {
+            let eid = format!(" root=\"{}\"", uuid(self.d.ids[4] ^ i as u128));
+            let when = format!(" value=\"{}\"", self.d.enc_low.render());
             self.open("entry", " typeCode=\"COMP\" contextConductionInd=\"true\"");
-            self.template("COCD_TP146012UK04#Finding", true);
-            self.open("observation", " classCode=\"OBS\" moodCode=\"EVN\"");
-            self.empty(
-                "id",
-                &format!(" root=\"{}\"", uuid(self.d.ids[4] ^ i as u128)),
-            );
-            let code = if i % 3 == 2 {
-                " nullFlavor=\"UNK\"".to_string()
-            } else {
-                " code=\"420422005\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.15\" displayName=\"Fictional finding\"".to_string()
-            };
-            self.open("code", &code);
-            self.open("originalText", "");
-            self.empty("reference", &format!(" value=\"#{id}\""));
-            self.close("originalText");
-            self.close("code");
-            self.empty("statusCode", " code=\"completed\"");
-            self.empty(
-                "effectiveTime",
-                &format!(" value=\"{}\"", self.d.enc_low.render()),
-            );
-            self.close("observation");
+            match (i + usize::from(self.d.x.entry_rot)) % 3 {
+                0 => {
+                    self.template("COCD_TP146012UK04#Finding", true);
+                    self.open("observation", " classCode=\"OBS\" moodCode=\"EVN\"");
+                    self.empty("id", &eid);
+                    let code = if i % 4 == 3 {
+                        " nullFlavor=\"UNK\"".to_string()
+                    } else {
+                        format!(" code=\"420422005\" codeSystem=\"{SNOMED}\" displayName=\"Fictional finding\"")
+                    };
+                    self.open("code", &code);
+                    self.reference(id);
+                    self.close("code");
+                    self.empty("statusCode", " code=\"completed\"");
+                    self.empty("effectiveTime", &when);
+                    self.close("observation");
+                }
+                1 => {
+                    self.template("COCD_TP146027UK04#Treatment", true);
+                    self.open("procedure", " classCode=\"PROC\" moodCode=\"EVN\"");
+                    self.empty("id", &eid);
+                    self.open(
+                        "code",
+                        &format!(" code=\"387713003\" codeSystem=\"{SNOMED}\" displayName=\"Fictional procedure\""),
+                    );
+                    self.reference(id);
+                    self.close("code");
+                    self.empty("statusCode", " code=\"completed\"");
+                    self.empty("effectiveTime", &when);
+                    self.close("procedure");
+                }
+                _ => {
+                    self.template("COCD_TP146033UK04#SupplyMedication", true);
+                    self.open("supply", " classCode=\"SPLY\" moodCode=\"EVN\"");
+                    self.empty("id", &eid);
+                    self.empty(
+                        "code",
+                        &format!(" code=\"373784005\" codeSystem=\"{SNOMED}\" displayName=\"dispensing medication\""),
+                    );
+                    self.empty("effectiveTime", &when);
+                    self.open("product", " typeCode=\"PRD\"");
+                    self.open("manufacturedProduct", " classCode=\"MANU\"");
+                    self.open(
+                        "manufacturedMaterial",
+                        " classCode=\"MMAT\" determinerCode=\"KIND\"",
+                    );
+                    let code = if i % 2 == 0 {
+                        format!(" code=\"605911000001102\" codeSystem=\"{SNOMED}\" displayName=\"Fictional tablets\"")
+                    } else {
+                        " nullFlavor=\"UNK\"".to_string()
+                    };
+                    self.open("code", &code);
+                    self.reference(id);
+                    self.close("code");
+                    self.close("manufacturedMaterial");
+                    self.close("manufacturedProduct");
+                    self.close("product");
+                    self.close("supply");
+                }
+            }
             self.close("entry");
         }
     }
@@ -1843,5 +1967,21 @@ fn regression_empty_routed_section_title_heads_children_routed_elsewhere() {
     assert!(
         out.contains("<h3>Social Context – Relevant investigations and results</h3>"),
         "{out}"
+    );
+}
+
+/// A legal name with given names only (no `family`): CareConnect's official
+/// name needs `family`, so it carries a data-absent-reason instead of
+/// failing validation.
+#[test]
+fn regression_patient_name_without_family() {
+    let xml = edited(&[("\t\t\t\t\t<family>Larkham</family>\n", "")]);
+    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let names = patient_names(&xml);
+    assert_eq!(names[0]["use"], "official");
+    assert_eq!(names[0]["given"][0], "Poppy");
+    assert_eq!(
+        names[0]["_family"]["extension"][0]["valueCode"], "unknown",
+        "{names:?}"
     );
 }
