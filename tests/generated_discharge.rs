@@ -190,12 +190,21 @@ struct Extras {
     entry_rot: u8,
     /// Section `code`s (SNOMED section codes, or one no rule knows).
     section_codes: bool,
-    /// A second patient name, an alias (`use="P"`), before (1) or after (2) the legal one.
+    /// A second patient name, an alias (`use="P"`), before (1) or after (2)
+    /// the legal one; 3: a second legal name (no `use`) after it.
     alias: u8,
     /// HL7 AdministrativeGender (M/F/UN) instead of the NHS Sex codes.
     gender_hl7: bool,
     /// Confidentiality under the value-set OID (111 quirk).
     conf_vs_oid: bool,
+    /// Encounter time: 0 low/high, 1 `center` only, 2 `@value` only.
+    enc_shape: u8,
+    /// Custodian id root: 0 ODS org `…19.1`, 1 ODS site `…19.2`, 2 SDS org; lower-cased code.
+    cust_root: u8,
+    cust_lower: bool,
+    /// Birth time: 0 present, 1 absent, 2 `nullFlavor`; gender `nullFlavor`.
+    birth_missing: u8,
+    gender_null: bool,
 }
 
 fn extras() -> impl Strategy<Value = Extras> {
@@ -208,9 +217,16 @@ fn extras() -> impl Strategy<Value = Extras> {
         (
             0u8..3,
             any::<bool>(),
-            0u8..4,
+            0u8..5,
             any::<bool>(),
             proptest::bool::weighted(0.2),
+        ),
+        (
+            0u8..6,
+            0u8..3,
+            proptest::bool::weighted(0.2),
+            0u8..8,
+            proptest::bool::weighted(0.1),
         ),
     )
         .prop_map(
@@ -221,7 +237,13 @@ fn extras() -> impl Strategy<Value = Extras> {
                 block_attrs,
                 title_ws,
                 (entry_rot, section_codes, alias, gender_hl7, conf_vs_oid),
+                (enc_shape, cust_root, cust_lower, birth_missing, gender_null),
             )| Extras {
+                enc_shape: enc_shape.saturating_sub(3),
+                cust_root,
+                cust_lower,
+                birth_missing: birth_missing.saturating_sub(5),
+                gender_null,
                 encoding,
                 npfit_local,
                 nhs_invalid,
@@ -229,7 +251,7 @@ fn extras() -> impl Strategy<Value = Extras> {
                 title_ws,
                 entry_rot,
                 section_codes,
-                alias: alias.min(2),
+                alias: alias.min(3),
                 gender_hl7,
                 conf_vs_oid,
             },
@@ -1110,6 +1132,13 @@ impl W<'_> {
         if d.x.alias == 2 {
             self.name(&alias());
         }
+        if d.x.alias == 3 {
+            let mut second = alias();
+            if let Name::Parts { use_attr, .. } = &mut second {
+                *use_attr = None;
+            }
+            self.name(&second);
+        }
         let gender = if d.x.gender_hl7 {
             let g = match d.gender {
                 "1" => "M",
@@ -1123,8 +1152,16 @@ impl W<'_> {
                 d.gender
             )
         };
-        self.empty("administrativeGenderCode", &gender);
-        self.empty("birthTime", &format!(" value=\"{}\"", d.birth.render()));
+        if d.x.gender_null {
+            self.empty("administrativeGenderCode", " nullFlavor=\"UNK\"");
+        } else {
+            self.empty("administrativeGenderCode", &gender);
+        }
+        match d.x.birth_missing {
+            0 => self.empty("birthTime", &format!(" value=\"{}\"", d.birth.render())),
+            1 => {}
+            _ => self.empty("birthTime", " nullFlavor=\"UNK\""),
+        }
         self.close("patient");
         if let Some(gp) = &d.gp {
             self.open(
@@ -1196,13 +1233,17 @@ impl W<'_> {
             "representedCustodianOrganization",
             " classCode=\"ORG\" determinerCode=\"INSTANCE\"",
         );
-        self.empty(
-            "id",
-            &format!(
-                " root=\"2.16.840.1.113883.2.1.3.2.4.19.1\" extension=\"{}\"",
-                d.custodian
-            ),
-        );
+        let root = [
+            "2.16.840.1.113883.2.1.3.2.4.19.1",
+            "2.16.840.1.113883.2.1.3.2.4.19.2",
+            "1.2.826.0.1285.0.1.10",
+        ][usize::from(d.x.cust_root)];
+        let code = if d.x.cust_lower {
+            d.custodian.to_lowercase()
+        } else {
+            d.custodian.clone()
+        };
+        self.empty("id", &format!(" root=\"{root}\" extension=\"{code}\""));
         if let Some(n) = &d.custodian_name {
             self.leaf("name", "", &esc(n));
         }
@@ -1258,14 +1299,27 @@ impl W<'_> {
             self.empty("id", " nullFlavor=\"NI\"");
         }
         self.empty("code", " code=\"11429006\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.15\" displayName=\"Consultation\"");
-        self.open("effectiveTime", "");
-        self.empty("low", &format!(" value=\"{}\"", d.enc_low.render()));
-        match d.enc_high.0 {
-            0 => self.empty("high", &format!(" value=\"{}\"", d.enc_high.1.render())),
-            1 => self.empty("high", " nullFlavor=\"UNK\""),
-            _ => {}
+        match d.x.enc_shape {
+            1 => {
+                self.open("effectiveTime", "");
+                self.empty("center", &format!(" value=\"{}\"", d.enc_low.render()));
+                self.close("effectiveTime");
+            }
+            2 => self.empty(
+                "effectiveTime",
+                &format!(" value=\"{}\"", d.enc_low.render()),
+            ),
+            _ => {
+                self.open("effectiveTime", "");
+                self.empty("low", &format!(" value=\"{}\"", d.enc_low.render()));
+                match d.enc_high.0 {
+                    0 => self.empty("high", &format!(" value=\"{}\"", d.enc_high.1.render())),
+                    1 => self.empty("high", " nullFlavor=\"UNK\""),
+                    _ => {}
+                }
+                self.close("effectiveTime");
+            }
         }
-        self.close("effectiveTime");
         self.empty("dischargeDispositionCode", " nullFlavor=\"NA\"");
         if d.facility {
             self.open("location", " typeCode=\"LOC\"");
@@ -1984,4 +2038,25 @@ fn regression_patient_name_without_family() {
         names[0]["_family"]["extension"][0]["valueCode"], "unknown",
         "{names:?}"
     );
+}
+
+/// Two legal names (no `use`): only the first is official, the second is
+/// usual (CareConnect-Patient-1 allows one official name); likewise a
+/// text-only name next to a structured one.
+#[test]
+fn regression_patient_with_two_legal_names() {
+    for second in [
+        "<name><given>Pops</given><family>Larkham-Reed</family></name>",
+        "<name>Pops Larkham-Reed</name>",
+    ] {
+        let xml = edited(&[(
+            "\t\t\t\t<administrativeGenderCode code=\"2\"",
+            &format!("\t\t\t\t{second}\n\t\t\t\t<administrativeGenderCode code=\"2\""),
+        )]);
+        check(xml.as_bytes()).unwrap_or_else(|e| panic!("{second}: {e}"));
+        let names = patient_names(&xml);
+        let uses: Vec<&str> = names.iter().filter_map(|n| n["use"].as_str()).collect();
+        assert_eq!(uses, ["official", "usual"], "{second}");
+        assert_eq!(names[0]["family"], "Larkham", "{second}");
+    }
 }
