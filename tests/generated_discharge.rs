@@ -45,6 +45,7 @@ enum Shape {
     Seconds,
     Fraction,
     Year,
+    Hours,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +64,7 @@ impl Ts {
         let mut out = format!("{y:04}{mo:02}{d:02}");
         match self.shape {
             Shape::Year => return format!("{y:04}"),
+            Shape::Hours => write!(out, "{h:02}").ok(),
             Shape::Date => return out,
             Shape::Minutes => write!(out, "{h:02}{mi:02}").ok(),
             Shape::Seconds => write!(out, "{h:02}{mi:02}{s:02}").ok(),
@@ -530,14 +532,25 @@ fn words(min: usize, max: usize) -> impl Strategy<Value = Vec<Txt>> + Clone {
 
 fn ts() -> impl Strategy<Value = Ts> {
     (
-        (1990u16..2030, 1u8..=12, 1u8..=28),
+        (1990u16..2030, 1u8..=12, 1u8..=31).prop_map(|(y, m, d)| {
+            // Real month lengths, 29 February in leap years.
+            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let last = match m {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            (y, m, d.min(last))
+        }),
         (0u8..24, 0u8..60, 0u8..60),
         pick(&["1", "25", "123", "4567"]),
         prop_oneof![
             Just(Shape::Date),
             Just(Shape::Minutes),
             Just(Shape::Seconds),
-            Just(Shape::Fraction)
+            Just(Shape::Fraction),
+            Just(Shape::Hours)
         ],
         0u8..40,
         pick(&[
@@ -1827,6 +1840,11 @@ fn maps() -> &'static MapSet {
 
 /// Convert one generated document and check it; `Err` describes the problem.
 fn check(xml: &[u8]) -> Result<(), String> {
+    check_bundle(xml).map(|_| ())
+}
+
+/// [`check`], returning the bundle.
+fn check_bundle(xml: &[u8]) -> Result<serde_json::Value, String> {
     let r = convert_bytes("generated.xml", xml, maps());
     if r.outcome.as_str() != "converted" {
         return Err(format!(
@@ -1850,6 +1868,61 @@ fn check(xml: &[u8]) -> Result<(), String> {
     let problems = check_document_with("generated", xml, &bundle, false);
     if !problems.is_empty() {
         return Err(problems.join("\n"));
+    }
+    Ok(bundle)
+}
+
+/// The FHIR date prefix (`YYYY-MM-DD`) of a source timestamp with a day.
+fn day_of(t: &Ts) -> Option<String> {
+    let (y, m, d) = t.date;
+    (!matches!(t.shape, Shape::Year)).then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// Facts `check_document` does not cover, checked against the model:
+/// the encounter period and the patient's birth date.
+fn check_model(d: &Doc, bundle: &serde_json::Value) -> Result<(), String> {
+    let mut enc = None;
+    let mut pat = None;
+    let mut stack = vec![bundle];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(o) => {
+                match o.get("resourceType").and_then(|t| t.as_str()) {
+                    Some("Encounter") => enc = Some(v),
+                    Some("Patient") => pat = Some(v),
+                    _ => {}
+                }
+                stack.extend(o.values());
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    let enc = enc.ok_or("no Encounter")?;
+    let start = enc["period"]["start"].as_str().unwrap_or("");
+    if let Some(day) = day_of(&d.enc_low) {
+        if !start.starts_with(&day) {
+            return Err(format!(
+                "Encounter.period.start {start:?} does not start with {day} (source {})",
+                d.enc_low.render()
+            ));
+        }
+    }
+    if d.x.enc_shape == 0 && d.enc_high.0 == 0 {
+        let end = enc["period"]["end"].as_str().unwrap_or("");
+        if let Some(day) = day_of(&d.enc_high.1) {
+            if !end.starts_with(&day) {
+                return Err(format!(
+                    "Encounter.period.end {end:?} does not start with {day} (source {})",
+                    d.enc_high.1.render()
+                ));
+            }
+        }
+    }
+    if d.x.birth_missing != 0 {
+        if let Some(b) = pat.and_then(|p| p.get("birthDate")) {
+            return Err(format!("birthDate {b} without a source birth time"));
+        }
     }
     Ok(())
 }
@@ -1883,11 +1956,13 @@ fn generated_discharge_documents_convert_faithfully() {
             let _ = std::fs::create_dir_all(dir);
             let _ = std::fs::write(dir.join(format!("gen_{:03}.xml", n.get())), &xml);
         }
-        check(&xml).map_err(|e| {
-            // The last failure written is the minimal one after shrinking.
-            let _ = std::fs::write(&failure, &xml);
-            TestCaseError::fail(e)
-        })
+        check_bundle(&xml)
+            .and_then(|b| check_model(&d, &b))
+            .map_err(|e| {
+                // The last failure written is the minimal one after shrinking.
+                let _ = std::fs::write(&failure, &xml);
+                TestCaseError::fail(e)
+            })
     });
     if let Err(e) = result {
         panic!(
