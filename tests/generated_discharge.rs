@@ -207,7 +207,25 @@ struct Extras {
     /// Birth time: 0 present, 1 absent, 2 `nullFlavor`; gender `nullFlavor`.
     birth_missing: u8,
     gender_null: bool,
+    /// Patient address variant (0–4) and telecoms (indexes into `TELECOMS`).
+    addr: u8,
+    telecoms: Vec<usize>,
+    /// Encounter `responsibleParty`, `legalAuthenticator` (with time), `dataEnterer`.
+    responsible: Option<Name>,
+    authenticator: Option<(Name, Ts)>,
+    enterer: Option<Name>,
 }
+
+const TELECOMS: &[(&str, &str)] = &[
+    ("tel:01234 567890", "H"),
+    ("mailto:someone@example.org", "WP"),
+    ("tel:+44 7700 900123", "MC"),
+    ("fax:01234567891", "WP"),
+    ("tel:01234567892", "EC"),
+    ("http://example.org/contact", ""),
+    ("tel:", "HP"),
+    ("01234 567893", "PG"),
+];
 
 fn extras() -> impl Strategy<Value = Extras> {
     (
@@ -230,6 +248,13 @@ fn extras() -> impl Strategy<Value = Extras> {
             0u8..8,
             proptest::bool::weighted(0.1),
         ),
+        (
+            0u8..5,
+            proptest::collection::vec(0..TELECOMS.len(), 0..=3),
+            proptest::option::weighted(0.5, name()),
+            proptest::option::weighted(0.3, (name(), ts())),
+            proptest::option::weighted(0.2, name()),
+        ),
     )
         .prop_map(
             |(
@@ -240,7 +265,13 @@ fn extras() -> impl Strategy<Value = Extras> {
                 title_ws,
                 (entry_rot, section_codes, alias, gender_hl7, conf_vs_oid),
                 (enc_shape, cust_root, cust_lower, birth_missing, gender_null),
+                (addr, telecoms, responsible, authenticator, enterer),
             )| Extras {
+                addr,
+                telecoms,
+                responsible,
+                authenticator,
+                enterer,
                 enc_shape: enc_shape.saturating_sub(3),
                 cust_root,
                 cust_lower,
@@ -1118,10 +1149,52 @@ impl W<'_> {
         if d.local_id {
             self.empty("id", " root=\"2.16.840.1.113883.2.1.3.2.4.18.24\" extension=\"GEN-0042\" assigningAuthorityName=\"XZT01:Fictional Trust\"");
         }
-        self.open("addr", " use=\"H\"");
-        self.leaf("streetAddressLine", "", "3 Osier Walk");
-        self.leaf("postalCode", "", "ZZ9 9ZZ");
-        self.close("addr");
+        match d.x.addr {
+            1 => {
+                self.open("addr", " use=\"PHYS\"");
+                self.leaf("houseNumber", "", "12");
+                self.leaf("streetName", "", "Rope Walk");
+                self.leaf("city", "", "Sometown");
+                self.leaf("county", "", "Nowhereshire");
+                self.leaf("postalCode", "", "zz99zz");
+                self.leaf("country", "", "England");
+                self.close("addr");
+                self.open("addr", " use=\"TMP\"");
+                self.leaf(
+                    "streetAddressLine",
+                    "",
+                    "Ward 7, Fictional General Hospital",
+                );
+                self.close("addr");
+            }
+            2 => self.leaf(
+                "addr",
+                " use=\"H\"",
+                "Flat 2, 5 Mill Lane<postalCode>ZZ9 9ZZ</postalCode>",
+            ),
+            3 => self.leaf("addr", "", "12 Rope Walk, Sometown"),
+            4 => {
+                self.open("addr", " use=\"HP\"");
+                self.leaf("streetAddressLine", "", "3 Osier Walk");
+                self.leaf("postalCode", "", "UNKNOWN");
+                self.close("addr");
+            }
+            _ => {
+                self.open("addr", " use=\"H\"");
+                self.leaf("streetAddressLine", "", "3 Osier Walk");
+                self.leaf("postalCode", "", "ZZ9 9ZZ");
+                self.close("addr");
+            }
+        }
+        for &i in &d.x.telecoms {
+            let (value, use_) = TELECOMS[i];
+            let u = if use_.is_empty() {
+                String::new()
+            } else {
+                format!(" use=\"{use_}\"")
+            };
+            self.empty("telecom", &format!(" value=\"{value}\"{u}"));
+        }
         self.open("patient", " classCode=\"PSN\" determinerCode=\"INSTANCE\"");
         let n = d.patient.clone();
         let alias = || Name::Parts {
@@ -1238,6 +1311,20 @@ impl W<'_> {
         self.close("assignedAuthor");
         self.close("author");
 
+        if let Some(n) = &d.x.enterer {
+            self.open("dataEnterer", " typeCode=\"ENT\" contextControlCode=\"OP\"");
+            self.open("assignedEntity", " classCode=\"ASSIGNED\"");
+            self.empty("id", " nullFlavor=\"NI\"");
+            self.open(
+                "assignedPerson",
+                " classCode=\"PSN\" determinerCode=\"INSTANCE\"",
+            );
+            self.name(n);
+            self.close("assignedPerson");
+            self.close("assignedEntity");
+            self.close("dataEnterer");
+        }
+
         // custodian
         self.open("custodian", " typeCode=\"CST\"");
         self.template("COCD_TP145018UK03#AssignedCustodian", true);
@@ -1299,6 +1386,28 @@ impl W<'_> {
         self.close("intendedRecipient");
         self.close("informationRecipient");
 
+        if let Some((n, t)) = &d.x.authenticator {
+            self.open(
+                "legalAuthenticator",
+                " typeCode=\"LA\" contextControlCode=\"OP\"",
+            );
+            self.empty("time", &format!(" value=\"{}\"", t.render()));
+            self.empty("signatureCode", " code=\"S\"");
+            self.open("assignedEntity", " classCode=\"ASSIGNED\"");
+            self.empty(
+                "id",
+                " root=\"1.2.826.0.1285.0.2.0.65\" extension=\"555044443333\"",
+            );
+            self.open(
+                "assignedPerson",
+                " classCode=\"PSN\" determinerCode=\"INSTANCE\"",
+            );
+            self.name(n);
+            self.close("assignedPerson");
+            self.close("assignedEntity");
+            self.close("legalAuthenticator");
+        }
+
         // componentOf
         self.open("componentOf", " typeCode=\"COMP\"");
         self.template("COCD_TP146060UK01#EncompassingEncounter", true);
@@ -1334,6 +1443,40 @@ impl W<'_> {
             }
         }
         self.empty("dischargeDispositionCode", " nullFlavor=\"NA\"");
+        if let Some(n) = &d.x.responsible {
+            self.open("responsibleParty", " typeCode=\"RESP\"");
+            self.template("COCD_TP145210GB01#AssignedEntity", true);
+            self.open("assignedEntity", " classCode=\"ASSIGNED\"");
+            if d.author_ids {
+                self.empty(
+                    "id",
+                    " root=\"1.2.826.0.1285.0.2.0.65\" extension=\"555012120000\"",
+                );
+            } else {
+                self.empty("id", " nullFlavor=\"NI\"");
+            }
+            self.empty("code", " code=\"R0050\" displayName=\"Consultant\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.17.196\"");
+            self.open(
+                "assignedPerson",
+                " classCode=\"PSN\" determinerCode=\"INSTANCE\"",
+            );
+            self.name(n);
+            self.close("assignedPerson");
+            self.open(
+                "representedOrganization",
+                " classCode=\"ORG\" determinerCode=\"INSTANCE\"",
+            );
+            self.empty(
+                "id",
+                &format!(
+                    " root=\"2.16.840.1.113883.2.1.3.2.4.19.1\" extension=\"{}\"",
+                    d.custodian
+                ),
+            );
+            self.close("representedOrganization");
+            self.close("assignedEntity");
+            self.close("responsibleParty");
+        }
         if d.facility {
             self.open("location", " typeCode=\"LOC\"");
             self.open("healthCareFacility", " classCode=\"SDLOC\"");
