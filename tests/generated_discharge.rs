@@ -24,7 +24,7 @@ mod common;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use common::doccheck::check_document_with;
+use common::doccheck::{check_document_with, drop_composition_sections};
 use itkbridge::mapping::{self, embedded, MapSet};
 use itkbridge::pipeline::convert_bytes;
 use proptest::prelude::*;
@@ -2115,7 +2115,8 @@ fn generated_discharge_documents_convert_faithfully() {
     }
 }
 
-/// The generator itself: well-formed output that the checks can fail on.
+/// The generator itself: well-formed output, decoded without fallback, that
+/// the checks can fail on.
 #[test]
 fn generator_output_is_well_formed_and_checked() {
     let mut runner = TestRunner::new(Config {
@@ -2133,8 +2134,18 @@ fn generator_output_is_well_formed_and_checked() {
                 return Err(TestCaseError::fail("decoded by fallback"));
             }
             itkbridge::xml::Document::parse(&text.text)
-                .map(|_| ())
-                .map_err(|e| TestCaseError::fail(format!("{e}\n{}", text.text)))
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{}", text.text)))?;
+            // The checks can fail: the same bundle without its sections
+            // must be reported.
+            let mut bundle = check_bundle(&xml).map_err(TestCaseError::fail)?;
+            drop_composition_sections(&mut bundle);
+            let found = check_document_with("generated", &xml, &bundle, false);
+            if !found.iter().any(|p| p.contains("word coverage")) {
+                return Err(TestCaseError::fail(format!(
+                    "removing every section was not noticed: {found:?}"
+                )));
+            }
+            Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
 }
