@@ -735,10 +735,18 @@ fn title() -> impl Strategy<Value = Title> {
 }
 
 fn section(depth: u32) -> BoxedStrategy<Sec> {
-    let kids = if depth >= 3 {
-        Just(Vec::new()).boxed()
-    } else {
-        proptest::collection::vec(section(depth + 1), 0..=2).boxed()
+    // Depth 1–3, now and then 4 (legacy-inputs.md §4.3: up to 4 in samples).
+    let kids = match depth {
+        1 | 2 => proptest::collection::vec(section(depth + 1), 0..=2).boxed(),
+        3 => proptest::collection::vec(section(depth + 1), 0..=1)
+            .prop_map(|mut v| {
+                v.truncate(usize::from(
+                    v.first().is_some_and(|s| matches!(s.title, Title::Text(_))),
+                ));
+                v
+            })
+            .boxed(),
+        _ => Just(Vec::new()).boxed(),
     };
     (title(), narr(), kids)
         .prop_map(|(title, text, children)| {
@@ -1924,6 +1932,15 @@ fn render(d: &Doc) -> String {
         );
         w.open("section", " classCode=\"DOCSECT\" moodCode=\"EVN\"");
         w.empty("id", &format!(" root=\"{}\"", uuid(d.ids[5])));
+        // Now and then a titled outer section (no text of its own).
+        if d.ids[5] % 4 == 0 {
+            let t = [
+                "Discharge Summary",
+                "Inpatient Discharge",
+                "Clinical Summary",
+            ][(d.ids[5] % 3) as usize];
+            w.leaf("title", "", t);
+        }
         w.out.push_str(&ent.out);
         if d.outer == 2 {
             // The ITK sample's classification section inside the outer one.
@@ -2288,4 +2305,27 @@ fn regression_patient_with_two_legal_names() {
         assert_eq!(uses, ["official", "usual"], "{second}");
         assert_eq!(names[0]["family"], "Larkham", "{second}");
     }
+}
+
+/// An untitled-route holder ("Physio & OT Review", no text) around a
+/// container heading with text of its own ("Clinical Information"): the
+/// holder's title used to be dropped; the container's block is now headed
+/// "Physio & OT Review – Clinical Information".
+#[test]
+fn regression_container_with_text_keeps_the_titles_above_it() {
+    let xml = edited(&[(
+        "\t\t\t\t</section>\n\t\t\t</component>\n\t\t</structuredBody>",
+        "\t\t\t\t\t<component><section><title>Physio &amp; OT Review</title>\
+         <component><section><title>Clinical Information</title>\
+         <text><paragraph>Walking independently with a frame</paragraph></text></section></component>\
+         </section></component>\n\
+         \t\t\t\t</section>\n\t\t\t</component>\n\t\t</structuredBody>",
+    )]);
+    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
+    let out = String::from_utf8(r.bundle.expect("bundle")).expect("utf-8");
+    assert!(
+        out.contains("<h3>Physio &amp; OT Review – Clinical Information</h3>"),
+        "{out}"
+    );
 }

@@ -468,7 +468,9 @@ impl Router<'_, '_, '_, '_> {
             };
             if let Some(t) = self.text_el(sec) {
                 let mut html = String::from("<div>");
-                if let Some(h) = &title {
+                // Headed like any unrouted block: with the titles of the
+                // containers above it (crosswalk.md §3.5 step 3).
+                if let Some(h) = &p {
                     heading(3, h, &mut html);
                 }
                 narrative::cda_text_to_xhtml(self.env.doc, t, &mut html, &mut self.stats);
