@@ -2329,3 +2329,30 @@ fn regression_container_with_text_keeps_the_titles_above_it() {
         "{out}"
     );
 }
+
+/// A titled outer section routed to Clinical summary whose only child is an
+/// untitled, text-less holder (the ITK ClassificationSection) of a section
+/// routed elsewhere: the empty holder left an empty `<div></div>` in the
+/// Clinical summary (with nothing else there, an empty div: txt-2, the
+/// conversion failed).
+#[test]
+fn regression_empty_inherited_holder_leaves_no_empty_div() {
+    let xml = edited(&[
+        (
+            "<id root=\"17960BF0-F27F-5BBD-99FB-F7C1BB45DB52\"/>",
+            "<id root=\"17960BF0-F27F-5BBD-99FB-F7C1BB45DB52\"/><title>Clinical Summary</title>",
+        ),
+        (
+            "\t\t\t\t\t<component typeCode=\"COMP\" contextConductionInd=\"true\">\n\t\t\t\t\t\t<npfitlc:contentId root=\"2.16.840.1.113883.2.1.3.2.4.18.16\" extension=\"COCD_TP146061UK01#Section1\"/>",
+            "\t\t\t\t\t<component><section><id root=\"743E3E5F-0D9A-510A-AA99-5533AE4F46B3\"/>\
+             <component><section><title>Discharge Medications</title>\
+             <text><paragraph>Metformin restarted at the usual dose</paragraph></text></section></component>\
+             </section></component>\n\
+             \t\t\t\t\t<component typeCode=\"COMP\" contextConductionInd=\"true\">\n\t\t\t\t\t\t<npfitlc:contentId root=\"2.16.840.1.113883.2.1.3.2.4.18.16\" extension=\"COCD_TP146061UK01#Section1\"/>",
+        ),
+    ]);
+    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
+    let out = String::from_utf8(r.bundle.expect("bundle")).expect("utf-8");
+    assert!(!out.contains("<div></div>"), "{out}");
+}
