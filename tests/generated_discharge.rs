@@ -565,7 +565,7 @@ fn ts() -> impl Strategy<Value = Ts> {
     (
         (1990u16..2030, 1u8..=12, 1u8..=31).prop_map(|(y, m, d)| {
             // Real month lengths, 29 February in leap years.
-            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
             let last = match m {
                 2 if leap => 29,
                 2 => 28,
@@ -1714,7 +1714,7 @@ impl W<'_> {
         self.next_id += 1;
         let sid = uuid(self.d.ids[3] ^ self.next_id as u128);
         self.empty("id", &format!(" root=\"{sid}\""));
-        if self.d.x.section_codes && self.next_id % 3 == 0 {
+        if self.d.x.section_codes && self.next_id.is_multiple_of(3) {
             let code = [
                 "887181000000106",
                 "933361000000108",
@@ -1933,7 +1933,7 @@ fn render(d: &Doc) -> String {
         w.open("section", " classCode=\"DOCSECT\" moodCode=\"EVN\"");
         w.empty("id", &format!(" root=\"{}\"", uuid(d.ids[5])));
         // Now and then a titled outer section (no text of its own).
-        if d.ids[5] % 4 == 0 {
+        if d.ids[5].is_multiple_of(4) {
             let t = [
                 "Discharge Summary",
                 "Inpatient Discharge",
