@@ -468,7 +468,9 @@ impl Router<'_, '_, '_, '_> {
             };
             if let Some(t) = self.text_el(sec) {
                 let mut html = String::from("<div>");
-                if let Some(h) = &title {
+                // Headed like any unrouted block: with the titles of the
+                // containers above it (crosswalk.md §3.5 step 3).
+                if let Some(h) = &p {
                     heading(3, h, &mut html);
                 }
                 narrative::cda_text_to_xhtml(self.env.doc, t, &mut html, &mut self.stats);
@@ -522,17 +524,30 @@ impl Router<'_, '_, '_, '_> {
         if let Some(h) = &shown {
             heading(3, h, &mut html);
         }
+        let bare = html.len();
         if let Some(t) = self.text_el(sec) {
             narrative::cda_text_to_xhtml(self.env.doc, t, &mut html, &mut self.stats);
         }
         let mut deferred = Vec::new();
         self.render_children(sec, slice, 4, &mut html, &mut deferred);
-        html.push_str("</div>");
-        if html != "<div></div>" {
-            self.blocks.push((slice.to_string(), html));
+        if html.len() > bare || deferred.is_empty() {
+            html.push_str("</div>");
+            if html != "<div></div>" {
+                self.blocks.push((slice.to_string(), html));
+            }
+            for (c, s, p) in deferred {
+                self.emit(c, &s, p);
+            }
+            return;
         }
-        for (c, s) in deferred {
-            self.emit(c, &s, None);
+        // Nothing of its own (no text, nothing inherited) but descendants
+        // routed elsewhere: it did not come along, so no heading-only block;
+        // its title heads those descendants instead, as a container's would
+        // (crosswalk.md §3.5 step 3) — otherwise a title equal to its slice
+        // title (R30, no heading) was lost altogether.
+        let p = join_titles(prefix, title.map(|t| t.0.clone()));
+        for (c, s, q) in deferred {
+            self.emit(c, &s, join_titles(p.clone(), q));
         }
     }
 
@@ -542,7 +557,7 @@ impl Router<'_, '_, '_, '_> {
         slice: &str,
         level: u8,
         html: &mut String,
-        deferred: &mut Vec<(NodeId, String)>,
+        deferred: &mut Vec<(NodeId, String, Option<String>)>,
     ) {
         for c in self.children(sec) {
             if self.dropped(c) {
@@ -552,22 +567,46 @@ impl Router<'_, '_, '_, '_> {
             if let Some((s, how)) = self.route_of(c, true) {
                 if s != slice {
                     self.count(how);
-                    deferred.push((c, s));
+                    deferred.push((c, s, None));
                     continue;
                 }
             }
             self.cov.sections += 1;
             self.cov.inherited += 1;
+            let start = html.len();
             html.push_str("<div>");
-            if let Some(t) = self.titled(c) {
-                heading(level.min(6), &t.0, html);
+            let title = self.titled(c).map(|t| t.0.clone());
+            if let Some(t) = &title {
+                heading(level.min(6), t, html);
             }
+            let bare = html.len();
             if let Some(t) = self.text_el(c) {
                 narrative::cda_text_to_xhtml(self.env.doc, t, html, &mut self.stats);
             }
+            let routed_below = deferred.len();
             self.render_children(c, slice, level + 1, html, deferred);
+            if html.len() == bare && (title.is_none() || deferred.len() > routed_below) {
+                // Nothing of its own (no text, nothing inherited): no empty or
+                // heading-only block — an empty one alone makes the slice's
+                // div empty (txt-2); its title heads the descendants routed
+                // elsewhere instead (crosswalk.md §3.5 steps 3 and 4).
+                html.truncate(start);
+                for d in &mut deferred[routed_below..] {
+                    d.2 = join_titles(title.clone(), d.2.take());
+                }
+                continue;
+            }
             html.push_str("</div>");
         }
+    }
+}
+
+/// `outer – inner` (crosswalk.md §3.5 step 3), or whichever is present.
+fn join_titles(outer: Option<String>, inner: Option<String>) -> Option<String> {
+    match (outer, inner) {
+        (Some(o), Some(i)) => Some(format!("{o} – {i}")),
+        (o, None) => o,
+        (None, i) => i,
     }
 }
 

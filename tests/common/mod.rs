@@ -107,3 +107,4 @@ pub fn copy_tree(src: &Path, dst: &Path, exts: &[&str]) {
         }
     }
 }
+pub mod doccheck;
