@@ -442,6 +442,37 @@ fn apply(m: &Mutation) -> (&'static Input, Vec<u8>) {
             let cut = v.len() - (m.b % (v.len() / 10 + 1));
             v[..cut].to_vec()
         }
+        // Patient data moved where a finding might quote it: a random
+        // attribute value or text node becomes a secret of the document,
+        // alone or garbled (an invalid date, code, id …).
+        14 | 15 => {
+            if input.secrets.is_empty() {
+                return (input, bytes.clone());
+            }
+            let secret = &input.secrets[m.b % input.secrets.len()];
+            let v = match m.c % 5 {
+                0 => secret.clone(),
+                1 => format!("{secret}x"),
+                2 => format!("x {secret}"),
+                3 => format!("{secret}{secret}"),
+                _ => format!("{secret}&amp;"),
+            };
+            let at: Vec<usize> = if m.kind == 14 {
+                text.match_indices("=\"").map(|(i, _)| i + 2).collect()
+            } else {
+                text.match_indices('>')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&i| text[i..].starts_with(|c: char| c != '<'))
+                    .collect()
+            };
+            if at.is_empty() {
+                return (input, bytes.clone());
+            }
+            let s = at[m.a % at.len()];
+            let stop = if m.kind == 14 { '"' } else { '<' };
+            let e = text[s..].find(stop).map_or(text.len(), |i| s + i);
+            encode_like(input, &format!("{}{}{}", &text[..s], v, &text[e..]))
+        }
         // A run of random bytes in the middle.
         _ => {
             let i = m.a % (n + 1);
@@ -470,6 +501,7 @@ fn check(input: &Input, bytes: &[u8], r: &DocResult) -> Result<(), String> {
         .map(String::as_str)
         .chain(r.issues.iter().map(|i| i.message.as_str()))
         .chain(r.issues.iter().map(|i| i.rule.as_str()))
+        .chain(std::iter::once(r.kind.as_str()))
         .collect();
     for s in &input.secrets {
         for m in &msgs {
@@ -605,6 +637,19 @@ fn header_removals_keep_every_promise() {
 }
 
 #[test]
+fn patient_data_in_odd_places_stays_out_of_messages() {
+    run_cases(
+        128,
+        4,
+        mutation().prop_map(|mut m| {
+            m.kind = 14 + m.kind % 2;
+            m.file = m.file - m.file % 3 + 1;
+            m
+        }),
+    );
+}
+
+#[test]
 fn inputs_carry_secrets() {
     // The privacy check only means something if secrets were found.
     for i in inputs() {
@@ -715,7 +760,7 @@ fn cli_batch_of_corrupted_and_good_files_accounts_for_every_input() {
     let mut names = Vec::new();
     for k in 0..48usize {
         let mut m = mutation().new_tree(&mut runner).unwrap().current();
-        m.kind = k % 14;
+        m.kind = k % 16;
         let (input, bytes) = apply(&m);
         secrets.extend(input.secrets.iter().cloned());
         let name = format!("c{k:02}_{}", input.name.rsplit('/').next().unwrap());
@@ -787,4 +832,48 @@ fn cli_batch_of_corrupted_and_good_files_accounts_for_every_input() {
             "patient data '{s}' on stderr"
         );
     }
+}
+
+/// Defects: document text reached the ledger when it stood where a code or
+/// an encoding name was expected — a table lookup miss quoted the source
+/// code (`source code 1966-07-22 not in table care-setting`), an unknown
+/// encoding was quoted, and the kind quoted `code/@code` and the
+/// messageType extension. Now the lookup names the table and the code's
+/// line:column, the encoding is named only by its canonical name when known,
+/// and a kind keeps only values shaped like type ids (else `other`).
+#[test]
+fn document_text_in_code_places_stays_out_of_the_ledger() {
+    let secret = "Quillfeather 19580611";
+    let t = std::fs::read_to_string(
+        common::root().join("testdata/discharge/discharge_01_classic_default_ns.xml"),
+    )
+    .unwrap();
+    let mut cases = vec![t.replacen("encoding=\"UTF-8\"", &format!("encoding=\"{secret}\""), 1)];
+    // Every code attribute in turn (the care-setting lookup among them).
+    let codes: Vec<usize> = t.match_indices(" code=\"").map(|(i, _)| i + 7).collect();
+    for &s in &codes {
+        let e = s + t[s..].find('"').unwrap();
+        cases.push(format!("{}{secret}{}", &t[..s], &t[e..]));
+    }
+    let mt = t.find("npfitlc:messageType").unwrap();
+    let ext = mt + t[mt..].find("extension=\"").unwrap() + 11;
+    let end = ext + t[ext..].find('"').unwrap();
+    cases.push(format!("{}{secret}{}", &t[..ext], &t[end..]));
+    let mut lookup_seen = false;
+    for c in &cases {
+        let r = convert_bytes("x.xml", c.as_bytes(), maps());
+        let mut all = vec![r.kind.clone()];
+        all.extend(r.reason.clone());
+        for i in &r.issues {
+            all.push(i.message.clone());
+            lookup_seen |= i.message.contains("not in table");
+        }
+        for m in &all {
+            assert!(
+                !m.contains("Quillfeather") && !m.contains("19580611"),
+                "{m}"
+            );
+        }
+    }
+    assert!(lookup_seen, "some code went through a table lookup");
 }
