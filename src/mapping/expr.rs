@@ -650,20 +650,21 @@ fn call(
             if v.is_empty() {
                 if let Some((t, _)) = first_text(&args[1], env, ctx, dollar) {
                     let rule = name_of(&args[2]).to_string();
-                    // When the value was a table lookup, name the source code
-                    // that the table lacks (codes are not patient data).
+                    // When the value was a table lookup, name the table and
+                    // where the source code it lacks is — not the code
+                    // itself: it is document text, and a garbled or
+                    // misplaced value can be patient data.
                     let why = match &args[0] {
                         Expr::Call(Func::Lookup, la, _) => {
-                            let keys: Vec<String> = texts(&la[1], env, ctx, dollar)
-                                .into_iter()
-                                .map(|x| x.0)
-                                .collect();
+                            let keys = texts(&la[1], env, ctx, dollar);
                             if keys.is_empty() {
                                 "source value absent".to_string()
                             } else {
+                                let at: Vec<String> =
+                                    keys.iter().map(|(_, n)| env.loc_of(*n)).collect();
                                 format!(
-                                    "source code {} not in table {}",
-                                    keys.join(", "),
+                                    "source code{} not in table {}",
+                                    at.join(","),
                                     name_of(&la[0])
                                 )
                             }

@@ -223,12 +223,7 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
     let doc = match xml::Document::parse(&decoded.text) {
         Ok(d) => d,
         Err(e) => {
-            fail(
-                r,
-                "xml-not-well-formed",
-                e.message.clone(),
-                Some((e.line, e.col)),
-            );
+            fail(r, e.rule, e.message.clone(), Some((e.line, e.col)));
             return;
         }
     };
@@ -297,9 +292,15 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
             .find(|i| matches!(i.severity, Severity::Fatal | Severity::Error))
             .map(|i| format!("{} at {}", i.rule, i.location))
             .unwrap_or_default();
+        // A message that fails validation comes from a document that lacks
+        // or garbles something the message needs (recordTarget, author …):
+        // located at the document's root element, the parent of anything
+        // missing, with the FHIR rule and location of the first error.
+        let (line, col) = doc.line_col(doc.root());
         r.outcome = Outcome::Failed;
+        r.position = Some((line, col));
         r.reason = Some(format!(
-            "{}: output failed validation ({first}); nothing written [validation]",
+            "{}:{line}:{col}: output failed validation ({first}); nothing written [validation]",
             r.input
         ));
         return;

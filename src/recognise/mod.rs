@@ -5,6 +5,77 @@
 
 use crate::xml::{Document, NodeId, NS_HL7, NS_ITK, NS_NPFITLC, NS_SOAP};
 
+/// A value from the document kept in a kind only when it has the shape of
+/// a type identifier: the kind goes to the ledger and report.json, which
+/// never carry document text (a misplaced NHS number or birth date in
+/// `code/@code` must not leak). Anything else is named `other`.
+fn shaped(s: &str, shape: fn(&[u8]) -> bool) -> &str {
+    if shape(s.as_bytes()) {
+        s
+    } else {
+        "other"
+    }
+}
+
+/// An HL7 v3 artifact id: `POCD_MT150001UK06`.
+fn artifact_id(b: &[u8]) -> bool {
+    b.len() == 17
+        && b[..4].iter().all(u8::is_ascii_uppercase)
+        && b[4] == b'_'
+        && b[5..7].iter().all(u8::is_ascii_uppercase)
+        && b[7..13].iter().all(u8::is_ascii_digit)
+        && b[13..15].iter().all(u8::is_ascii_uppercase)
+        && b[15..].iter().all(u8::is_ascii_digit)
+}
+
+/// A LOINC code: `18842-5`.
+fn loinc(b: &[u8]) -> bool {
+    b.len() >= 3
+        && b.len() <= 9
+        && b[b.len() - 2] == b'-'
+        && b[b.len() - 1].is_ascii_digit()
+        && b[..b.len() - 2].iter().all(u8::is_ascii_digit)
+}
+
+/// A SNOMED CT concept id: 6–18 digits, concept partition (`00` or `10`),
+/// Verhoeff check digit.
+fn sct_concept(b: &[u8]) -> bool {
+    const D: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const P: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    if !(6..=18).contains(&b.len()) || !b.iter().all(u8::is_ascii_digit) || b[0] == b'0' {
+        return false;
+    }
+    let partition = &b[b.len() - 3..b.len() - 1];
+    if partition != b"00" && partition != b"10" {
+        return false;
+    }
+    let mut c = 0u8;
+    for (i, d) in b.iter().rev().enumerate() {
+        c = D[usize::from(c)][usize::from(P[i % 8][usize::from(d - b'0')])];
+    }
+    c == 0
+}
+
 /// What an input is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kind {
@@ -108,7 +179,7 @@ pub fn recognise(doc: &Document) -> Kind {
                 || doc.is(n, NS_SOAP, "Fault")
         });
         let kind = match (inner, ack) {
-            (Some(t), _) => format!("{family}/{t}"),
+            (Some(t), _) => format!("{family}/{}", shaped(&t, artifact_id)),
             (None, Some(a)) => format!("{family}/{}", doc.local(a)),
             (None, None) => format!("{family}/{local}"),
         };
@@ -128,7 +199,7 @@ pub fn recognise(doc: &Document) -> Kind {
                 .map(str::trim)
                 .filter(|e| !e.is_empty())
             {
-                return k(format!("nhs-cda/{ext}"), "R2");
+                return k(format!("nhs-cda/{}", shaped(ext, artifact_id)), "R2");
             }
         }
         // R4: C-CDA.
@@ -152,7 +223,11 @@ pub fn recognise(doc: &Document) -> Kind {
             .and_then(|c| doc.attr(c, "codeSystem"))
             .unwrap_or("");
         if us || ccda_tpl {
-            let c = if code.is_empty() { "unknown" } else { code };
+            let c = if code.is_empty() {
+                "unknown"
+            } else {
+                shaped(code, loinc)
+            };
             return k(format!("ccda/{c}"), "R4");
         }
         // R3: legacy NHS CDA.
@@ -167,7 +242,11 @@ pub fn recognise(doc: &Document) -> Kind {
             if let Some((_, mt)) = LEGACY_CODES.iter().find(|(c, _)| *c == code) {
                 return k(format!("nhs-cda/{mt}"), "R3");
             }
-            let c = if code.is_empty() { "unknown" } else { code };
+            let c = if code.is_empty() {
+                "unknown"
+            } else {
+                shaped(code, sct_concept)
+            };
             return k(format!("nhs-cda/code-{c}"), "R3");
         }
         return k("cda/unknown".into(), "R3");
@@ -245,6 +324,34 @@ mod tests {
     #[test]
     fn ccda_and_wrappers_and_unknown() {
         assert_eq!(kind(r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><realmCode code="US"/><code code="18842-5"/></ClinicalDocument>"#).kind, "ccda/18842-5");
+        // Document text that is not shaped like a type id stays out of the
+        // kind (it goes to the ledger): an NHS number, a date, a name.
+        for (code, want) in [
+            ("9434765919", "other"),
+            ("1958-06-11", "other"),
+            ("Quillfeather", "other"),
+            ("163391000000107", "POCD_MT150001UK06"),
+            ("999999999999999999", "other"),
+            ("371531000", "code-371531000"),
+        ] {
+            let src = format!(
+                r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><code code="{code}" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"/></ClinicalDocument>"#
+            );
+            let k = kind(&src).kind;
+            let want = if want == "other" {
+                "nhs-cda/code-other".to_string()
+            } else {
+                format!("nhs-cda/{want}")
+            };
+            assert_eq!(k, want, "{code}");
+        }
+        for ext in ["9434765919", "Eleanor", "POCD_MT15000"] {
+            let src = format!(
+                r#"<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:npfitlc="NPFIT:HL7:Localisation"><npfitlc:messageType root="2.16.840.1.113883.2.1.3.2.4.18.17" extension="{ext}"/></ClinicalDocument>"#
+            );
+            assert_eq!(kind(&src).kind, "nhs-cda/other", "{ext}");
+        }
+        assert_eq!(kind(r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><realmCode code="US"/><code code="19580611"/></ClinicalDocument>"#).kind, "ccda/other");
         let w = kind(
             r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:n="NPFIT:HL7:Localisation"><n:messageType extension="POCD_MT150001UK06"/></ClinicalDocument></s:Body></s:Envelope>"#,
         );

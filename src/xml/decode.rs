@@ -24,8 +24,14 @@ pub enum DecodeError {
     #[error("empty file")]
     Empty,
     /// The declared encoding is not one we can read.
+    /// (The encoding's canonical name, a spec value; never the
+    /// declaration's own text.)
     #[error("unsupported encoding '{0}' declared")]
     Unsupported(String),
+    /// The declared encoding is no encoding name known at all (its text is
+    /// not repeated: it is document content).
+    #[error("unknown encoding declared in the XML declaration")]
+    Unknown,
     /// UTF-16 text with an odd number of bytes or unpaired surrogates.
     #[error("malformed UTF-16 at byte {0}")]
     BadUtf16(usize),
@@ -87,7 +93,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
                         })
                     }
                     Some(e) if !e.is_single_byte() && e != encoding_rs::UTF_8 => {
-                        Err(DecodeError::Unsupported(enc))
+                        Err(DecodeError::Unsupported(e.name().to_string()))
                     }
                     Some(e) => {
                         let (t, _) = e.decode_without_bom_handling(bytes);
@@ -97,7 +103,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
                             fallback: None,
                         })
                     }
-                    None => Err(DecodeError::Unsupported(enc)),
+                    None => Err(DecodeError::Unknown),
                 },
             }
         }

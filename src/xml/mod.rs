@@ -16,7 +16,9 @@ mod scan;
 mod tree;
 
 pub use decode::{decode, DecodeError, Decoded};
-pub use tree::{Attr, Document, Node, NodeId, NodeKind, ParseError};
+pub use tree::{
+    Attr, Document, Node, NodeId, NodeKind, ParseError, MAX_DEPTH, NOT_WELL_FORMED, TOO_DEEP,
+};
 
 /// Namespace URI of HL7 v3 / CDA.
 pub const NS_HL7: &str = "urn:hl7-org:v3";

@@ -69,7 +69,23 @@ pub struct ParseError {
     pub col: u32,
     /// What was wrong (never document content).
     pub message: String,
+    /// Rule id: [`NOT_WELL_FORMED`], or [`TOO_DEEP`] for a well-formed
+    /// document beyond the nesting limit.
+    pub rule: &'static str,
 }
+
+/// Rule id of a document that is not well-formed XML.
+pub const NOT_WELL_FORMED: &str = "xml-not-well-formed";
+/// Rule id of a document nested deeper than [`MAX_DEPTH`].
+pub const TOO_DEEP: &str = "xml-too-deep";
+
+/// Deepest element nesting the parser accepts. Every later stage
+/// (narrative, mapping, FHIR XML) walks the tree recursively, and a stack
+/// overflow aborts the whole process (no `catch_unwind` sees it), so one
+/// absurdly nested input would stop a batch. Real documents nest a few dozen
+/// levels; at this limit every stage fits in a 2 MiB thread stack in a
+/// debug build (tests/robust_convert.rs).
+pub const MAX_DEPTH: usize = 256;
 
 /// A parsed XML document.
 #[derive(Debug)]
@@ -335,7 +351,12 @@ impl<'a> Builder<'a> {
     #[cold]
     fn err(&self, at: u64, message: String) -> ParseError {
         let (line, col) = super::line_col(self.src, at as usize);
-        ParseError { line, col, message }
+        ParseError {
+            line,
+            col,
+            message,
+            rule: NOT_WELL_FORMED,
+        }
     }
 
     #[cold]
@@ -384,6 +405,15 @@ impl<'a> Builder<'a> {
         };
         if self.stack.is_empty() && self.doc.root != NONE {
             return Err(self.err(pos, "more than one root element".into()));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ParseError {
+                rule: TOO_DEEP,
+                ..self.err(
+                    pos,
+                    format!("elements nested deeper than {MAX_DEPTH} levels"),
+                )
+            });
         }
         self.flush_run();
         let attr_start = self.doc.attrs.len() as u32;
@@ -654,6 +684,7 @@ impl<'a> Document<'a> {
                 line,
                 col,
                 message: "control character not allowed in XML".into(),
+                rule: NOT_WELL_FORMED,
             });
         }
         // The usual, well-formed document takes the fast tokenizer; anything
