@@ -19,6 +19,30 @@ pub enum Axis {
     Descendant,
 }
 
+/// A namespace URI as a step names it, with its number among
+/// [`crate::xml::KNOWN_NAMESPACES`] when it is one of them.
+#[derive(Debug, Clone)]
+pub struct NsName {
+    uri: String,
+    known: Option<u8>,
+}
+
+impl NsName {
+    fn new(uri: String) -> Self {
+        let known = crate::xml::known_namespace(&uri);
+        NsName { uri, known }
+    }
+
+    /// This namespace's index in `doc`, if the document uses it.
+    #[inline]
+    fn index_in(&self, doc: &Document) -> Option<u16> {
+        match self.known {
+            Some(k) => doc.known_ns_index(k),
+            None => doc.ns_index(&self.uri),
+        }
+    }
+}
+
 /// One step of a path.
 #[derive(Debug, Clone)]
 pub enum Step {
@@ -26,8 +50,8 @@ pub enum Step {
     Elem {
         /// Child or descendant.
         axis: Axis,
-        /// Namespace URI (`None` = any, for `*`).
-        ns: Option<String>,
+        /// Namespace (`None` = any, for `*`).
+        ns: Option<NsName>,
         /// Local name (`None` = any).
         local: Option<String>,
         /// Predicates.
@@ -35,8 +59,8 @@ pub enum Step {
     },
     /// Attribute (last step only).
     Attr {
-        /// Namespace URI ("" = none).
-        ns: String,
+        /// Namespace ("" = none).
+        ns: NsName,
         /// Local name.
         local: String,
     },
@@ -199,7 +223,7 @@ fn parse_step(c: &mut Cursor, ns: &dyn Namespaces, axis: Axis) -> Result<Step, C
                 .to_string(),
         };
         return Ok(Step::Attr {
-            ns: uri,
+            ns: NsName::new(uri),
             local: local.to_string(),
         });
     }
@@ -221,7 +245,7 @@ fn parse_step(c: &mut Cursor, ns: &dyn Namespaces, axis: Axis) -> Result<Step, C
                 "unknown namespace prefix '{p}': declare it with 'namespace {p} = <uri>'"
             ),
         })?;
-        (Some(uri.to_string()), Some(local.to_string()))
+        (Some(NsName::new(uri.to_string())), Some(local.to_string()))
     };
     let mut preds = Vec::new();
     while c.eat("[") {
@@ -432,7 +456,7 @@ impl Path {
                 None => true,
             },
             Step::Attr { ns, local } => {
-                let Some(want) = doc.ns_index(ns) else {
+                let Some(want) = ns.index_in(doc) else {
                     return true;
                 };
                 for (k, a) in doc.attrs(n).iter().enumerate() {
@@ -528,7 +552,7 @@ impl Path {
                     }
                 }
                 Step::Attr { ns, local } => {
-                    let want = doc.ns_index(ns);
+                    let want = ns.index_in(doc);
                     for it in &cur {
                         let (Item::Node(n), Some(want)) = (*it, want) else {
                             continue;
@@ -603,9 +627,9 @@ struct NameTest<'p> {
 }
 
 impl<'p> NameTest<'p> {
-    fn new(doc: &Document, ns: &Option<String>, local: &'p Option<String>) -> Self {
+    fn new(doc: &Document, ns: &Option<NsName>, local: &'p Option<String>) -> Self {
         NameTest {
-            ns: ns.as_deref().map(|u| doc.ns_index(u)),
+            ns: ns.as_ref().map(|u| u.index_in(doc)),
             local: local.as_deref(),
         }
     }

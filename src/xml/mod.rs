@@ -17,7 +17,8 @@ mod tree;
 
 pub use decode::{decode, DecodeError, Decoded};
 pub use tree::{
-    Attr, Document, Node, NodeId, NodeKind, ParseError, MAX_DEPTH, NOT_WELL_FORMED, TOO_DEEP,
+    known_namespace, Attr, Document, Node, NodeId, NodeKind, ParseError, KNOWN_NAMESPACES,
+    MAX_DEPTH, NOT_WELL_FORMED, TOO_DEEP,
 };
 
 /// Namespace URI of HL7 v3 / CDA.

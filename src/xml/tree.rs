@@ -98,6 +98,22 @@ pub struct Document<'a> {
     /// Elements by (namespace, hash of local name), each list in document
     /// order; built on first use by [`Document::named_descendants`].
     by_name: std::sync::OnceLock<NameIndex>,
+    /// This document's index of each of [`KNOWN_NAMESPACES`], found on
+    /// first use by [`Document::known_ns_index`].
+    known_ns: std::sync::OnceLock<[Option<u16>; KNOWN_NAMESPACES.len()]>,
+}
+
+/// Namespace URIs that nearly every mapping path step names. A step
+/// compiled with one of them carries its number, and finds the document's
+/// index for it by position instead of comparing URI text per node.
+pub const KNOWN_NAMESPACES: [&str; 4] = ["", super::NS_HL7, super::NS_NPFITLC, super::NS_XSI];
+
+/// The number of `uri` in [`KNOWN_NAMESPACES`], if it is one.
+pub fn known_namespace(uri: &str) -> Option<u8> {
+    KNOWN_NAMESPACES
+        .iter()
+        .position(|k| *k == uri)
+        .map(|i| i as u8)
 }
 
 /// Elements grouped by (namespace, hash of local name): one flat list,
@@ -338,6 +354,7 @@ impl<'a> Builder<'a> {
                 namespaces: vec![String::new()],
                 root: NONE,
                 by_name: std::sync::OnceLock::new(),
+                known_ns: std::sync::OnceLock::new(),
             },
             scopes: Scopes::new(),
             stack: Vec::with_capacity(32),
@@ -788,6 +805,15 @@ impl<'a> Document<'a> {
             .iter()
             .position(|n| n == uri)
             .map(|i| i as u16)
+    }
+
+    /// [`Document::ns_index`] of `KNOWN_NAMESPACES[k]`, without comparing
+    /// text after the first call.
+    pub fn known_ns_index(&self, k: u8) -> Option<u16> {
+        let t = self
+            .known_ns
+            .get_or_init(|| KNOWN_NAMESPACES.map(|u| self.ns_index(u)));
+        t.get(k as usize).copied().flatten()
     }
 
     /// Local name of an element.
