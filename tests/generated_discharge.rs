@@ -2184,6 +2184,13 @@ fn edited(edits: &[(&str, &str)]) -> String {
     xml
 }
 
+/// The edited document passes every check; its bundle as text.
+fn checked_bundle_text(xml: &str) -> String {
+    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
+    String::from_utf8(r.bundle.expect("bundle")).expect("utf-8")
+}
+
 fn patient_names(xml: &str) -> Vec<serde_json::Value> {
     let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
     let bundle: serde_json::Value =
@@ -2261,9 +2268,7 @@ fn regression_empty_routed_section_title_heads_children_routed_elsewhere() {
          </section></component>\n\
          \t\t\t\t</section>\n\t\t\t</component>\n\t\t</structuredBody>",
     )]);
-    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
-    let out = String::from_utf8(r.bundle.expect("bundle")).expect("utf-8");
+    let out = checked_bundle_text(&xml);
     assert!(
         out.contains("<h3>Social Context – Relevant investigations and results</h3>"),
         "{out}"
@@ -2321,9 +2326,7 @@ fn regression_container_with_text_keeps_the_titles_above_it() {
          </section></component>\n\
          \t\t\t\t</section>\n\t\t\t</component>\n\t\t</structuredBody>",
     )]);
-    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
-    let out = String::from_utf8(r.bundle.expect("bundle")).expect("utf-8");
+    let out = checked_bundle_text(&xml);
     assert!(
         out.contains("<h3>Physio &amp; OT Review – Clinical Information</h3>"),
         "{out}"
@@ -2351,8 +2354,6 @@ fn regression_empty_inherited_holder_leaves_no_empty_div() {
              \t\t\t\t\t<component typeCode=\"COMP\" contextConductionInd=\"true\">\n\t\t\t\t\t\t<npfitlc:contentId root=\"2.16.840.1.113883.2.1.3.2.4.18.16\" extension=\"COCD_TP146061UK01#Section1\"/>",
         ),
     ]);
-    check(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    let r = convert_bytes("edited.xml", xml.as_bytes(), maps());
-    let out = String::from_utf8(r.bundle.expect("bundle")).expect("utf-8");
+    let out = checked_bundle_text(&xml);
     assert!(!out.contains("<div></div>"), "{out}");
 }

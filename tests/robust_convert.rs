@@ -589,15 +589,7 @@ fn config(cases: u32) -> Config {
 }
 
 fn run_cases(cases: u32, seed: u8, strategy: impl Strategy<Value = Mutation>) {
-    // ROBUST_CASES=N ROBUST_SEED=S widen a local bug hunt; CI uses the defaults.
-    let cases = std::env::var("ROBUST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    let seed = std::env::var("ROBUST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(seed);
+    let (cases, seed) = common::cases_and_seed(cases, seed);
     let mut runner = TestRunner::new_with_rng(
         config(cases),
         TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),

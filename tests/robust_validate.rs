@@ -23,6 +23,8 @@
 //!
 //! Deterministic: a fixed ChaCha seed, no failure persistence.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use itkbridge::fhir::xml::json_to_xml;
@@ -559,14 +561,7 @@ fn check_inner(m: &Mutation) -> Result<(), TestCaseError> {
 }
 
 fn runner(cases: u32, seed: u8) -> TestRunner {
-    let cases = std::env::var("ROBUST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    let seed = std::env::var("ROBUST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(seed);
+    let (cases, seed) = common::cases_and_seed(cases, seed);
     TestRunner::new_with_rng(
         Config {
             cases,

@@ -108,3 +108,15 @@ pub fn copy_tree(src: &Path, dst: &Path, exts: &[&str]) {
     }
 }
 pub mod doccheck;
+
+/// Case count and seed of a property test: `ROBUST_CASES=N ROBUST_SEED=S`
+/// widen a local bug hunt; CI uses the defaults given.
+pub fn cases_and_seed(cases: u32, seed: u8) -> (u32, u8) {
+    fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
+    (
+        env("ROBUST_CASES").unwrap_or(cases),
+        env("ROBUST_SEED").unwrap_or(seed),
+    )
+}
