@@ -955,6 +955,9 @@ struct Checker<'a> {
     keys: Vec<(usize, usize)>,
     roots: u32,
     content: bool,
+    /// Whether an attribute value held a `<` or a `<!` construct was read:
+    /// then [`check_xhtml_scan`] says the strict XML scan is needed.
+    unusual: bool,
 }
 
 /// Stop scanning: the document is not well-formed.
@@ -964,6 +967,15 @@ struct Stop;
 /// against the FHIR STU3 narrative rules. Returns the list of problems
 /// (empty = ok).
 pub fn check_xhtml(div: &str) -> Vec<String> {
+    check_xhtml_scan(div).0
+}
+
+/// [`check_xhtml`], and whether the input read as XML has an attribute
+/// value holding a `<` (which quick-xml, and so this checker, accepts) or a
+/// `<!` construct (comment, CDATA, DOCTYPE). When neither, the problems are
+/// empty and the input has no `]`, a strict scan of the tags' quoted values
+/// and of `]]>` outside markup (the validator's) can find nothing.
+pub(crate) fn check_xhtml_scan(div: &str) -> (Vec<String>, bool) {
     // quick-xml drops a leading BOM and counts offsets after it.
     let s = div.strip_prefix('\u{feff}').unwrap_or(div);
     let mut c = Checker {
@@ -975,22 +987,25 @@ pub fn check_xhtml(div: &str) -> Vec<String> {
         keys: Vec::new(),
         roots: 0,
         content: false,
+        unusual: false,
     };
     if c.run().is_ok() {
         c.finish();
     }
-    c.problems
+    (c.problems, c.unusual)
 }
 
 /// The closing quote `q` of a value starting at `i`, and whether a `&`
-/// comes before it.
+/// and whether a `<` comes before it.
 #[inline]
-fn value_end(b: &[u8], i: usize, q: u8) -> Option<(usize, bool)> {
-    let j = find3(b, i, q, b'&', q)?;
+fn value_end(b: &[u8], i: usize, q: u8) -> Option<(usize, bool, bool)> {
+    let j = find3(b, i, q, b'&', b'<')?;
     if b[j] == q {
-        return Some((j, false));
+        return Some((j, false, false));
     }
-    Some((find1(b, j + 1, q)?, true))
+    let e = find1(b, j + 1, q)?;
+    let v = &b[j..e];
+    Some((e, v.contains(&b'&'), v.contains(&b'<')))
 }
 
 impl<'a> Checker<'a> {
@@ -1111,6 +1126,7 @@ impl<'a> Checker<'a> {
 
     /// `<!`: comment, CDATA or DOCTYPE.
     fn bang(&mut self, b: &[u8], lt: usize) -> Result<usize, Stop> {
+        self.unusual = true;
         let i = lt + 1; // at '!'
         let chunk = &b[i..];
         let syntax = quick_xml::Error::Syntax;
@@ -1286,11 +1302,12 @@ impl<'a> Checker<'a> {
     #[inline]
     fn start_tag(&mut self, b: &[u8], lt: usize) -> Result<usize, Stop> {
         if !self.stack.is_empty() {
-            let mark = self.problems.len();
+            let (mark, unusual) = (self.problems.len(), self.unusual);
             if let Some(gt) = self.start_tag_plain(b, lt) {
                 return Ok(gt + 1);
             }
             self.problems.truncate(mark);
+            self.unusual = unusual;
         }
         self.start_tag_general(b, lt)
     }
@@ -1363,7 +1380,8 @@ impl<'a> Checker<'a> {
                 }
             }
             let vs = p + 1;
-            let (ve, amp) = value_end(b, vs, b[p])?;
+            let (ve, amp, lt) = value_end(b, vs, b[p])?;
+            self.unusual |= lt;
             let (k0, k1) = kk?;
             let kl = ke - ks;
             if nkeys == keys.len() || keys[..nkeys].contains(&(k0, k1, kl)) {
@@ -1478,6 +1496,7 @@ impl<'a> Checker<'a> {
         for a in &items {
             match a {
                 Ok(a) => {
+                    self.unusual |= b[a.vs..a.ve].contains(&b'<');
                     let ai = self.attribute_general(b, i, ne, idx, a);
                     seen |= (ai == self.t.src) as u8 | ((ai == self.t.alt) as u8) << 1;
                 }
