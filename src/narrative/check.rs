@@ -958,6 +958,25 @@ struct Checker<'a> {
     /// Whether an attribute value held a `<` or a `<!` construct was read:
     /// then [`check_xhtml_scan`] says the strict XML scan is needed.
     unusual: bool,
+    /// The last plain start tag with attributes that raised nothing.
+    memo: Option<Memo>,
+}
+
+/// A plain start tag with attributes that added no problem and no
+/// `unusual` (table cells repeat `<td colspan="1" rowspan="1">` hundreds of
+/// times): its bytes `at..at + len` (`<` to `>`), its parent's index and
+/// what it opened. The plain path reads nothing but the tag's bytes and the
+/// parent's index, so the same bytes under a parent of the same index
+/// check the same and are only opened.
+#[derive(Clone, Copy)]
+struct Memo {
+    at: usize,
+    len: usize,
+    parent: u8,
+    name_len: usize,
+    idx: u8,
+    key: Option<(u64, u64)>,
+    empty: bool,
 }
 
 /// Stop scanning: the document is not well-formed.
@@ -988,6 +1007,7 @@ pub(crate) fn check_xhtml_scan(div: &str) -> (Vec<String>, bool) {
         roots: 0,
         content: false,
         unusual: false,
+        memo: None,
     };
     if c.run().is_ok() {
         c.finish();
@@ -1301,7 +1321,13 @@ impl<'a> Checker<'a> {
     /// `<name …>` or `<name …/>`.
     #[inline]
     fn start_tag(&mut self, b: &[u8], lt: usize) -> Result<usize, Stop> {
-        if !self.stack.is_empty() {
+        if let Some(p) = self.stack.last() {
+            if let Some(m) = self.memo {
+                if m.parent == p.idx && b.get(lt..lt + m.len) == b.get(m.at..m.at + m.len) {
+                    self.opened(lt + 1, lt + 1 + m.name_len, m.idx, m.key, m.empty);
+                    return Ok(lt + m.len);
+                }
+            }
             let (mark, unusual) = (self.problems.len(), self.unusual);
             if let Some(gt) = self.start_tag_plain(b, lt) {
                 return Ok(gt + 1);
@@ -1339,6 +1365,7 @@ impl<'a> Checker<'a> {
             None => UNKNOWN,
         };
         let pi = self.stack.last().map_or(UNKNOWN, |p| p.idx);
+        let (mark, unusual) = (self.problems.len(), self.unusual);
         if !bit(t.fine[pi as usize], idx) {
             self.element_problems(&self.s[i..name_end], idx);
         }
@@ -1419,7 +1446,19 @@ impl<'a> Checker<'a> {
         if idx == IMG && seen != 3 {
             self.problems.push("<img> needs both src and alt".into());
         }
-        self.opened(i, name_end, idx, key, gt > i && b[gt - 1] == b'/');
+        let empty = gt > i && b[gt - 1] == b'/';
+        if nkeys > 0 && self.problems.len() == mark && self.unusual == unusual {
+            self.memo = Some(Memo {
+                at: lt,
+                len: gt + 1 - lt,
+                parent: pi,
+                name_len: name_end - i,
+                idx,
+                key,
+                empty,
+            });
+        }
+        self.opened(i, name_end, idx, key, empty);
         Some(gt)
     }
 
@@ -2671,6 +2710,50 @@ mod tests {
         ]
     }
 
+    const REPEATED: &[&str] = &[
+        "<td colspan=\"1\" rowspan=\"1\">",
+        "<td colspan=\"1\" rowspan=\"1\"/>",
+        "<td onclick=\"x\">",
+        "</td>",
+        "<tr>",
+        "</tr>",
+        "<table>",
+        "<tbody>",
+        "</tbody>",
+        "</table>",
+        "<p class=\"a\">",
+        "</p>",
+        "<span title=\"t\">",
+        "</span>",
+        "<br class=\"b\"/>",
+        "<img src=\"x\" alt=\"y\"/>",
+        "<img src=\"x\"/>",
+        "<a href=\"javascript:x\">",
+        "<a href=\"h\">",
+        "</a>",
+        "<p title=\"a<b\">",
+        "<ul>",
+        "<li class=\"c\">",
+        "</li>",
+        "</ul>",
+        "x",
+    ];
+
+    #[test]
+    fn repeated_tags() {
+        let cell = "<td colspan=\"1\" rowspan=\"1\">c</td>";
+        for inner in [
+            format!("<table><tbody><tr>{cell}{cell}{cell}</tr><tr>{cell}</tr></tbody></table>"),
+            format!("<table><tbody><tr>{cell}</tr></tbody></table><p>{cell}</p>{cell}"),
+            "<p><span title=\"t\">a</span><div><span title=\"t\">b</span></div></p>".to_string(),
+            "<ul><li class=\"c\">a</li><li class=\"c\">b</li></ul><li class=\"c\">x</li>"
+                .to_string(),
+            "<p><img src=\"x\" alt=\"y\"/><img src=\"x\" alt=\"y\"/></p>".to_string(),
+        ] {
+            same(&wrap(&inner));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         #[test]
@@ -2687,6 +2770,18 @@ mod tests {
                 prop_assert_eq!(check_xhtml(&s), old, "input: {:?}", s);
             } else {
                 prop_assert!(!check_xhtml(&s).is_empty());
+            }
+        }
+
+        /// Whole tags repeated (the memo of plain start tags: the same
+        /// bytes under parents of the same and of other elements).
+        #[test]
+        fn repeated_tags_agree_with_quick_xml_reference(
+            parts in prop::collection::vec(prop::sample::select(REPEATED), 0..30),
+        ) {
+            let s = wrap(&parts.concat());
+            if let Ok(old) = std::panic::catch_unwind(|| reference::check_xhtml(&s)) {
+                prop_assert_eq!(check_xhtml(&s), old, "input: {:?}", s);
             }
         }
 
