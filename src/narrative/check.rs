@@ -955,6 +955,28 @@ struct Checker<'a> {
     keys: Vec<(usize, usize)>,
     roots: u32,
     content: bool,
+    /// Whether an attribute value held a `<` or a `<!` construct was read:
+    /// then [`check_xhtml_scan`] says the strict XML scan is needed.
+    unusual: bool,
+    /// The last plain start tag with attributes that raised nothing.
+    memo: Option<Memo>,
+}
+
+/// A plain start tag with attributes that added no problem and no
+/// `unusual` (table cells repeat `<td colspan="1" rowspan="1">` hundreds of
+/// times): its bytes `at..at + len` (`<` to `>`), its parent's index and
+/// what it opened. The plain path reads nothing but the tag's bytes and the
+/// parent's index, so the same bytes under a parent of the same index
+/// check the same and are only opened.
+#[derive(Clone, Copy)]
+struct Memo {
+    at: usize,
+    len: usize,
+    parent: u8,
+    name_len: usize,
+    idx: u8,
+    key: Option<(u64, u64)>,
+    empty: bool,
 }
 
 /// Stop scanning: the document is not well-formed.
@@ -964,6 +986,15 @@ struct Stop;
 /// against the FHIR STU3 narrative rules. Returns the list of problems
 /// (empty = ok).
 pub fn check_xhtml(div: &str) -> Vec<String> {
+    check_xhtml_scan(div).0
+}
+
+/// [`check_xhtml`], and whether the input read as XML has an attribute
+/// value holding a `<` (which quick-xml, and so this checker, accepts) or a
+/// `<!` construct (comment, CDATA, DOCTYPE). When neither, the problems are
+/// empty and the input has no `]`, a strict scan of the tags' quoted values
+/// and of `]]>` outside markup (the validator's) can find nothing.
+pub(crate) fn check_xhtml_scan(div: &str) -> (Vec<String>, bool) {
     // quick-xml drops a leading BOM and counts offsets after it.
     let s = div.strip_prefix('\u{feff}').unwrap_or(div);
     let mut c = Checker {
@@ -975,22 +1006,26 @@ pub fn check_xhtml(div: &str) -> Vec<String> {
         keys: Vec::new(),
         roots: 0,
         content: false,
+        unusual: false,
+        memo: None,
     };
     if c.run().is_ok() {
         c.finish();
     }
-    c.problems
+    (c.problems, c.unusual)
 }
 
 /// The closing quote `q` of a value starting at `i`, and whether a `&`
-/// comes before it.
+/// and whether a `<` comes before it.
 #[inline]
-fn value_end(b: &[u8], i: usize, q: u8) -> Option<(usize, bool)> {
-    let j = find3(b, i, q, b'&', q)?;
+fn value_end(b: &[u8], i: usize, q: u8) -> Option<(usize, bool, bool)> {
+    let j = find3(b, i, q, b'&', b'<')?;
     if b[j] == q {
-        return Some((j, false));
+        return Some((j, false, false));
     }
-    Some((find1(b, j + 1, q)?, true))
+    let e = find1(b, j + 1, q)?;
+    let v = &b[j..e];
+    Some((e, v.contains(&b'&'), v.contains(&b'<')))
 }
 
 impl<'a> Checker<'a> {
@@ -1111,6 +1146,7 @@ impl<'a> Checker<'a> {
 
     /// `<!`: comment, CDATA or DOCTYPE.
     fn bang(&mut self, b: &[u8], lt: usize) -> Result<usize, Stop> {
+        self.unusual = true;
         let i = lt + 1; // at '!'
         let chunk = &b[i..];
         let syntax = quick_xml::Error::Syntax;
@@ -1285,12 +1321,19 @@ impl<'a> Checker<'a> {
     /// `<name …>` or `<name …/>`.
     #[inline]
     fn start_tag(&mut self, b: &[u8], lt: usize) -> Result<usize, Stop> {
-        if !self.stack.is_empty() {
-            let mark = self.problems.len();
+        if let Some(p) = self.stack.last() {
+            if let Some(m) = self.memo {
+                if m.parent == p.idx && b.get(lt..lt + m.len) == b.get(m.at..m.at + m.len) {
+                    self.opened(lt + 1, lt + 1 + m.name_len, m.idx, m.key, m.empty);
+                    return Ok(lt + m.len);
+                }
+            }
+            let (mark, unusual) = (self.problems.len(), self.unusual);
             if let Some(gt) = self.start_tag_plain(b, lt) {
                 return Ok(gt + 1);
             }
             self.problems.truncate(mark);
+            self.unusual = unusual;
         }
         self.start_tag_general(b, lt)
     }
@@ -1322,6 +1365,7 @@ impl<'a> Checker<'a> {
             None => UNKNOWN,
         };
         let pi = self.stack.last().map_or(UNKNOWN, |p| p.idx);
+        let (mark, unusual) = (self.problems.len(), self.unusual);
         if !bit(t.fine[pi as usize], idx) {
             self.element_problems(&self.s[i..name_end], idx);
         }
@@ -1363,7 +1407,8 @@ impl<'a> Checker<'a> {
                 }
             }
             let vs = p + 1;
-            let (ve, amp) = value_end(b, vs, b[p])?;
+            let (ve, amp, lt) = value_end(b, vs, b[p])?;
+            self.unusual |= lt;
             let (k0, k1) = kk?;
             let kl = ke - ks;
             if nkeys == keys.len() || keys[..nkeys].contains(&(k0, k1, kl)) {
@@ -1401,7 +1446,19 @@ impl<'a> Checker<'a> {
         if idx == IMG && seen != 3 {
             self.problems.push("<img> needs both src and alt".into());
         }
-        self.opened(i, name_end, idx, key, gt > i && b[gt - 1] == b'/');
+        let empty = gt > i && b[gt - 1] == b'/';
+        if nkeys > 0 && self.problems.len() == mark && self.unusual == unusual {
+            self.memo = Some(Memo {
+                at: lt,
+                len: gt + 1 - lt,
+                parent: pi,
+                name_len: name_end - i,
+                idx,
+                key,
+                empty,
+            });
+        }
+        self.opened(i, name_end, idx, key, empty);
         Some(gt)
     }
 
@@ -1478,6 +1535,7 @@ impl<'a> Checker<'a> {
         for a in &items {
             match a {
                 Ok(a) => {
+                    self.unusual |= b[a.vs..a.ve].contains(&b'<');
                     let ai = self.attribute_general(b, i, ne, idx, a);
                     seen |= (ai == self.t.src) as u8 | ((ai == self.t.alt) as u8) << 1;
                 }
@@ -2652,6 +2710,50 @@ mod tests {
         ]
     }
 
+    const REPEATED: &[&str] = &[
+        "<td colspan=\"1\" rowspan=\"1\">",
+        "<td colspan=\"1\" rowspan=\"1\"/>",
+        "<td onclick=\"x\">",
+        "</td>",
+        "<tr>",
+        "</tr>",
+        "<table>",
+        "<tbody>",
+        "</tbody>",
+        "</table>",
+        "<p class=\"a\">",
+        "</p>",
+        "<span title=\"t\">",
+        "</span>",
+        "<br class=\"b\"/>",
+        "<img src=\"x\" alt=\"y\"/>",
+        "<img src=\"x\"/>",
+        "<a href=\"javascript:x\">",
+        "<a href=\"h\">",
+        "</a>",
+        "<p title=\"a<b\">",
+        "<ul>",
+        "<li class=\"c\">",
+        "</li>",
+        "</ul>",
+        "x",
+    ];
+
+    #[test]
+    fn repeated_tags() {
+        let cell = "<td colspan=\"1\" rowspan=\"1\">c</td>";
+        for inner in [
+            format!("<table><tbody><tr>{cell}{cell}{cell}</tr><tr>{cell}</tr></tbody></table>"),
+            format!("<table><tbody><tr>{cell}</tr></tbody></table><p>{cell}</p>{cell}"),
+            "<p><span title=\"t\">a</span><div><span title=\"t\">b</span></div></p>".to_string(),
+            "<ul><li class=\"c\">a</li><li class=\"c\">b</li></ul><li class=\"c\">x</li>"
+                .to_string(),
+            "<p><img src=\"x\" alt=\"y\"/><img src=\"x\" alt=\"y\"/></p>".to_string(),
+        ] {
+            same(&wrap(&inner));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         #[test]
@@ -2668,6 +2770,18 @@ mod tests {
                 prop_assert_eq!(check_xhtml(&s), old, "input: {:?}", s);
             } else {
                 prop_assert!(!check_xhtml(&s).is_empty());
+            }
+        }
+
+        /// Whole tags repeated (the memo of plain start tags: the same
+        /// bytes under parents of the same and of other elements).
+        #[test]
+        fn repeated_tags_agree_with_quick_xml_reference(
+            parts in prop::collection::vec(prop::sample::select(REPEATED), 0..30),
+        ) {
+            let s = wrap(&parts.concat());
+            if let Ok(old) = std::panic::catch_unwind(|| reference::check_xhtml(&s)) {
+                prop_assert_eq!(check_xhtml(&s), old, "input: {:?}", s);
             }
         }
 

@@ -862,7 +862,7 @@ impl<'a> Walker<'a> {
     }
 
     fn xhtml(&mut self, s: &str, loc: &Loc<'_>) {
-        let problems = crate::narrative::check_xhtml(s);
+        let (problems, unusual) = crate::narrative::check::check_xhtml_scan(s);
         if let Some(p) = problems.first() {
             self.issue(
                 Severity::Error,
@@ -870,7 +870,7 @@ impl<'a> Walker<'a> {
                 loc,
                 format!("narrative XHTML (txt-1/txt-2): {p}"),
             );
-        } else if let Some(p) = xml_strictness(s) {
+        } else if let Some(p) = strictness_after_check(s, unusual) {
             self.issue(
                 Severity::Error,
                 XHTML,
@@ -1355,6 +1355,21 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// [`xml_strictness`] of a div the narrative checker passed, given its
+/// `unusual` answer ([`crate::narrative::check::check_xhtml_scan`]). With
+/// no `]` there is no `]]>`; with no `<!` construct every `<` the strict
+/// scan meets opens a tag the checker read, ending at the same `>` (both
+/// skip quoted regions), and every quoted region of a tag that passed the
+/// checker is an attribute value it read: so with no `<` in those values
+/// the scan finds nothing, and is skipped.
+fn strictness_after_check(div: &str, unusual: bool) -> Option<&'static str> {
+    if unusual || memchr::memchr(b']', div.as_bytes()).is_some() {
+        xml_strictness(div)
+    } else {
+        None
+    }
+}
+
 /// Two XML 1.0 well-formedness rules the narrative checker (which keeps
 /// quick-xml's leniency) does not apply: no raw `<` in an attribute value,
 /// no `]]>` in character data. One pass over the bytes, eight at a time;
@@ -1771,6 +1786,94 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(xml_strictness(&s), xml_strictness_reference(&s), "{:?}", s);
         }
+    }
+
+    /// Markup pieces, many of which combine into divs the checker passes.
+    const PIECES: &[&str] = &[
+        "<p>x</p>",
+        "<p title=\"a&lt;b\">x</p>",
+        "<p title=\"a<b\">x</p>",
+        "<p title='a<b'>x</p>",
+        "<p title='it\"s'>x</p>",
+        "<p title=\"]]>\">y</p>",
+        "<span class=\"c\" title=\"t\">s</span>",
+        "<br/>",
+        "<!-- a<b\"c -->",
+        "<!-- ]]> -->",
+        "<![CDATA[a<b]]>",
+        "x",
+        " ",
+        "'",
+        "\"",
+        "]",
+        "]]>",
+        "&amp;",
+        "<p>",
+        "</p>",
+        "<p title=\"",
+        "\">",
+        "<",
+        ">",
+        "</p a=\"<\">",
+        "<?pi x?>",
+        "<table><tbody><tr><td colspan=\"1\" rowspan=\"1\">c</td></tr></tbody></table>",
+        "<td colspan=\"1\" rowspan=\"<\">",
+        "</td>",
+        "<p a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"<\">x</p>",
+        "<p title=\"a\" title=\"<\">x</p>",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// Skipping the strict scan never changes its answer on a div the
+        /// checker passes.
+        #[test]
+        fn strictness_after_check_is_the_strict_scan(
+            parts in proptest::collection::vec(proptest::sample::select(PIECES), 0..10),
+            bom in proptest::bool::ANY,
+        ) {
+            let div = format!(
+                "{}<div xmlns=\"http://www.w3.org/1999/xhtml\">{}</div>",
+                if bom { "\u{feff}" } else { "" },
+                parts.concat()
+            );
+            let (problems, unusual) = crate::narrative::check::check_xhtml_scan(&div);
+            if problems.is_empty() {
+                proptest::prop_assert_eq!(
+                    strictness_after_check(&div, unusual),
+                    xml_strictness(&div),
+                    "{:?}",
+                    div
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn strictness_after_check_on_cases() {
+        let mut passed = 0;
+        for inner in PIECES.iter().copied().chain([
+            "<p title=\"a<b\">x</p>",
+            "<p>a ]]> b</p>",
+            "<!-- <a b=\"<\"> --><p>x</p>",
+        ]) {
+            let div = format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div>");
+            let (problems, unusual) = crate::narrative::check::check_xhtml_scan(&div);
+            if problems.is_empty() {
+                passed += 1;
+                assert_eq!(
+                    strictness_after_check(&div, unusual),
+                    xml_strictness(&div),
+                    "{div}"
+                );
+            }
+        }
+        assert!(passed >= 8, "{passed}");
+        // The two findings still come through.
+        let lt = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p title=\"a<b\">x</p></div>";
+        let (p, unusual) = crate::narrative::check::check_xhtml_scan(lt);
+        assert!(p.is_empty() && unusual);
+        assert!(strictness_after_check(lt, unusual).is_some());
     }
 
     #[test]
