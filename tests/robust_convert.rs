@@ -35,7 +35,6 @@ use itkbridge::pipeline::{DocResult, Outcome};
 use itkbridge::validate::validate_full;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 // ------------------------------------------------------------------ inputs
 
@@ -578,22 +577,8 @@ fn check(input: &Input, bytes: &[u8], r: &DocResult) -> Result<(), String> {
     Ok(())
 }
 
-fn config(cases: u32) -> Config {
-    Config {
-        cases,
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        max_shrink_iters: 200,
-        ..Config::default()
-    }
-}
-
 fn run_cases(cases: u32, seed: u8, strategy: impl Strategy<Value = Mutation>) {
-    let (cases, seed) = common::cases_and_seed(cases, seed);
-    let mut runner = TestRunner::new_with_rng(
-        config(cases),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
-    );
+    let mut runner = common::runner(cases, seed);
     let result = runner.run(&strategy, |m| {
         let (input, bytes) = apply(&m);
         if std::env::var_os("ROBUST_VERBOSE").is_some() {
@@ -744,10 +729,7 @@ fn cli_batch_of_corrupted_and_good_files_accounts_for_every_input() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("in");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut runner = TestRunner::new_with_rng(
-        config(1),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[9; 32]),
-    );
+    let mut runner = common::fixed_runner(1, 9);
     let mut secrets: Vec<String> = Vec::new();
     let mut names = Vec::new();
     for k in 0..48usize {

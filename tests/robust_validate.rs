@@ -31,7 +31,6 @@ use itkbridge::fhir::xml::json_to_xml;
 use itkbridge::validate::files::validate_bytes;
 use itkbridge::validate::{validate_full, Issue};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
 
 fn goldens() -> &'static [(String, Value)] {
@@ -560,20 +559,6 @@ fn check_inner(m: &Mutation) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn runner(cases: u32, seed: u8) -> TestRunner {
-    let (cases, seed) = common::cases_and_seed(cases, seed);
-    TestRunner::new_with_rng(
-        Config {
-            cases,
-            failure_persistence: None,
-            rng_algorithm: RngAlgorithm::ChaCha,
-            max_shrink_iters: 200,
-            ..Config::default()
-        },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
-    )
-}
-
 #[test]
 fn goldens_are_valid() {
     for (name, v) in goldens() {
@@ -584,7 +569,7 @@ fn goldens_are_valid() {
 
 #[test]
 fn mutated_bundles_never_panic_and_certain_defects_are_errors() {
-    let mut r = runner(64, 3);
+    let mut r = common::runner(64, 3);
     if let Err(e) = r.run(&mutation(), |m| check(&m)) {
         panic!("{e}");
     }
@@ -594,7 +579,7 @@ fn mutated_bundles_never_panic_and_certain_defects_are_errors() {
 fn every_certain_mutation_kind_is_caught() {
     // Each class on its own, so a rare class is not starved by the others.
     for kind in [1, 2, 3, 4, 5, 6, 8, 9, 12, 13, 15] {
-        let mut r = runner(8, 10 + kind as u8);
+        let mut r = common::runner(8, 10 + kind as u8);
         let s = mutation().prop_map(move |mut m| {
             m.kind = kind;
             m

@@ -120,3 +120,25 @@ pub fn cases_and_seed(cases: u32, seed: u8) -> (u32, u8) {
         env("ROBUST_SEED").unwrap_or(seed),
     )
 }
+
+/// A deterministic property-test runner: `cases` cases from a fixed ChaCha
+/// seed, no failure persistence.
+pub fn fixed_runner(cases: u32, seed: u8) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            rng_algorithm: RngAlgorithm::ChaCha,
+            max_shrink_iters: 200,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    )
+}
+
+/// [`fixed_runner`] with the case count and seed of [`cases_and_seed`].
+pub fn runner(cases: u32, seed: u8) -> proptest::test_runner::TestRunner {
+    let (cases, seed) = cases_and_seed(cases, seed);
+    fixed_runner(cases, seed)
+}
