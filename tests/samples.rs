@@ -2,7 +2,9 @@
 //! the repository; the test passes with a SKIPPED line when they are absent).
 //! Every bare NHS CDA inpatient discharge document found there must convert,
 //! and its bundle must carry the patient, dates, author, custodian, section
-//! titles and (almost) every word of the source narrative.
+//! titles and (almost) every word of the source narrative. The same checks
+//! run over the samples' NHS CDA documents of other types relabelled as
+//! discharge: shapes the mapping was not written from.
 
 mod common;
 
@@ -68,11 +70,75 @@ fn public_discharge_samples_convert_faithfully() {
         dir.display()
     );
 
+    convert_and_check(&found);
+}
+
+/// Real NHS CDA documents of the other message types in the samples
+/// (outpatient, NHS 111, HealthSpace, nullification, social-care notices),
+/// relabelled as inpatient discharge (`npfitlc:messageType` set to
+/// `POCD_MT150001UK06`, nothing else touched): documents of shapes the
+/// discharge mapping was not written from. They must convert with every
+/// fact, section title and narrative word in place, like the discharge
+/// samples — a check that the mapping generalises rather than fits two files.
+#[test]
+fn other_real_nhs_cda_relabelled_as_discharge_convert_faithfully() {
+    let dir = samples_dir();
+    if !dir.is_dir() {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "SKIPPED: ../shared/samples not present");
+        return;
+    }
+    let found: Vec<(String, Vec<u8>)> = read_tree(&dir)
+        .into_iter()
+        .filter_map(|(rel, b)| relabel_as_discharge(&b).map(|b| (rel, b)))
+        .collect();
+    println!(
+        "relabelled NHS CDA documents: {:?}",
+        found.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    assert!(
+        found.len() >= 5,
+        "expected at least five bare NHS CDA documents of other types under {}, found {}",
+        dir.display(),
+        found.len()
+    );
+    convert_and_check(&found);
+}
+
+/// A bare UTF-8 NHS CDA document whose `npfitlc:messageType` names another
+/// type, with that one attribute value changed to the discharge type.
+fn relabel_as_discharge(bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let doc = Document::parse(text).ok()?;
+    let root = doc.root();
+    if !doc.is(root, NS_HL7, "ClinicalDocument") {
+        return None;
+    }
+    let mt = doc.child(root, NPFITLC, "messageType")?;
+    let old = doc.attr(mt, "extension")?;
+    if old == DISCHARGE_MESSAGE_TYPE {
+        return None;
+    }
+    // The element's start tag begins at its position; the attribute is in it.
+    let start = doc.node(mt).pos as usize;
+    let end = start + text[start..].find('>')?;
+    let tag = &text[start..end];
+    let at = start + tag.find(&format!("extension=\"{old}\""))?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..at]);
+    out.push_str(&format!("extension=\"{DISCHARGE_MESSAGE_TYPE}\""));
+    out.push_str(&text[at + "extension=\"\"".len() + old.len()..]);
+    Some(out.into_bytes())
+}
+
+/// Convert `found` (relative name, bytes) in one run and check every bundle
+/// against its source; also check that the checks notice lost sections.
+fn convert_and_check(found: &[(String, Vec<u8>)]) {
     let t = tempfile::tempdir().unwrap();
     let input = t.path().join("in");
     std::fs::create_dir_all(&input).unwrap();
     let mut names = BTreeMap::new();
-    for (rel, bytes) in &found {
+    for (rel, bytes) in found {
         let flat = rel.replace('/', "__");
         std::fs::write(input.join(&flat), bytes).unwrap();
         names.insert(flat, (rel.clone(), bytes.clone()));
