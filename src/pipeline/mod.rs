@@ -108,8 +108,10 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     let start = Instant::now();
     let mut inputs = source::discover(&opts.inputs)?;
     let sink = Sink::create(&opts.out, opts.overwrite)?;
+    // Named threads: profilers and debuggers tell the workers from the writer.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
+        .thread_name(|i| format!("itkb-worker-{i}"))
         .build()
         .map_err(|e| ConfigError::Threads(e.to_string()))?;
     // The bar's length takes a counting walk (the inputs are never held
@@ -117,9 +119,16 @@ pub fn run(opts: &Options, maps: &MapSet) -> Result<Summary, ConfigError> {
     let bar = progress_bar(opts.progress, || {
         source::discover(&opts.inputs).map_or(0, |d| d.count() as u64)
     });
-    let (tx, rx) = crossbeam_channel::bounded::<DocResult>(opts.threads.max(1) * 4);
+    // Room for bursts of the writer's file-system latency (a journal commit
+    // can hold one file creation for milliseconds) without stalling the
+    // workers; what is in flight stays bounded by the memory budget below.
+    let cap = opts.threads.max(1) * 16;
+    let (tx, rx) = crossbeam_channel::bounded::<DocResult>(cap);
     let writer_bar = bar.clone();
-    let writer = std::thread::spawn(move || sink.consume(rx, writer_bar));
+    let writer = std::thread::Builder::new()
+        .name("itkb-writer".into())
+        .spawn(move || sink.consume(rx, writer_bar))
+        .map_err(|e| ConfigError::Threads(e.to_string()))?;
     let batch = opts.batch.max(1);
     let mmap = opts.mmap;
     let max_doc = opts.max_doc_bytes;
