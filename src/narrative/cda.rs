@@ -10,7 +10,9 @@
 
 use std::collections::HashMap;
 
-use super::writer::Writer;
+use std::borrow::Cow;
+
+use super::writer::{Attr, Writer};
 use super::Stats;
 use crate::xml::{Document, NodeId, NodeKind, NS_HL7};
 
@@ -32,18 +34,18 @@ struct Style {
 }
 
 impl Style {
-    fn wrappers(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.bold {
-            v.push("b");
+    fn wrappers(&self) -> Wrappers {
+        let mut w = Wrappers {
+            tags: [""; 3],
+            len: 0,
+        };
+        for (on, tag) in [(self.bold, "b"), (self.italic, "i"), (self.emph, "em")] {
+            if on {
+                w.tags[w.len] = tag;
+                w.len += 1;
+            }
         }
-        if self.italic {
-            v.push("i");
-        }
-        if self.emph {
-            v.push("em");
-        }
-        v
+        w
     }
 
     /// Express bold/italic/emphasis as CSS (where wrapping is impossible).
@@ -57,36 +59,70 @@ impl Style {
     }
 }
 
+/// The inline wrappers of a style (`b`, `i`, `em`), in that order.
+struct Wrappers {
+    tags: [&'static str; 3],
+    len: usize,
+}
+
+impl std::ops::Deref for Wrappers {
+    type Target = [&'static str];
+    fn deref(&self) -> &[&'static str] {
+        &self.tags[..self.len]
+    }
+}
+
+/// CSS of the underline and rule style codes (any letter case).
+fn rule_style(code: &str) -> Option<&'static str> {
+    [
+        ("underline", "text-decoration: underline"),
+        ("lrule", "border-left: 1px solid"),
+        ("rrule", "border-right: 1px solid"),
+        ("toprule", "border-top: 1px solid"),
+        ("botrule", "border-bottom: 1px solid"),
+    ]
+    .iter()
+    .find(|(c, _)| c.eq_ignore_ascii_case(code))
+    .map(|(_, css)| *css)
+}
+
+/// CSS of a list style code (any letter case).
 fn list_style(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "disc" => "list-style-type: disc",
-        "circle" => "list-style-type: circle",
-        "square" => "list-style-type: square",
-        "arabic" => "list-style-type: decimal",
-        "littleroman" => "list-style-type: lower-roman",
-        "bigroman" => "list-style-type: upper-roman",
-        "littlealpha" => "list-style-type: lower-alpha",
-        "bigalpha" => "list-style-type: upper-alpha",
-        _ => return None,
-    })
+    [
+        ("disc", "list-style-type: disc"),
+        ("circle", "list-style-type: circle"),
+        ("square", "list-style-type: square"),
+        ("arabic", "list-style-type: decimal"),
+        ("littleroman", "list-style-type: lower-roman"),
+        ("bigroman", "list-style-type: upper-roman"),
+        ("littlealpha", "list-style-type: lower-alpha"),
+        ("bigalpha", "list-style-type: upper-alpha"),
+    ]
+    .iter()
+    .find(|(c, _)| c.eq_ignore_ascii_case(code))
+    .map(|(_, css)| *css)
 }
 
 /// Attribute value checks for the pass-through attributes (§5.3); an invalid
 /// value would fail the XHTML schema, so it is dropped (and counted).
-fn valid_value(name: &str, v: &str) -> Option<String> {
+fn valid_value<'v>(name: &str, v: &'v str) -> Option<Cow<'v, str>> {
     let v = v.trim();
-    let lower = v.to_ascii_lowercase();
-    let one_of = |opts: &[&str]| opts.contains(&lower.as_str()).then(|| lower.clone());
+    // The canonical (lower-case) spelling of an enumerated value.
+    let one_of = |opts: &[&'static str]| {
+        opts.iter()
+            .find(|o| o.eq_ignore_ascii_case(v))
+            .map(|o| Cow::Borrowed(*o))
+    };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match name {
-        "colspan" | "rowspan" | "span" => digits(v).then(|| v.to_string()),
+        "colspan" | "rowspan" | "span" => digits(v).then_some(Cow::Borrowed(v)),
         "border" | "cellspacing" | "cellpadding" => {
             let num = v.strip_suffix("px").unwrap_or(v);
             let pct = name != "border" && v.ends_with('%') && digits(&v[..v.len() - 1]);
             if pct {
-                Some(v.to_string())
+                Some(Cow::Borrowed(v))
             } else {
-                digits(num).then(|| num.to_string())
+                digits(num).then_some(Cow::Borrowed(num))
             }
         }
         "width" => {
@@ -97,13 +133,7 @@ fn valid_value(name: &str, v: &str) -> Option<String> {
             let ok = !num.is_empty()
                 && num.bytes().all(|b| b.is_ascii_digit() || b == b'.')
                 && num.bytes().next().is_some_and(|b| b.is_ascii_digit());
-            ok.then(|| {
-                if v.ends_with('%') {
-                    v.to_string()
-                } else {
-                    num.to_string()
-                }
-            })
+            ok.then_some(Cow::Borrowed(if v.ends_with('%') { v } else { num }))
         }
         "align" => one_of(&["left", "center", "right", "justify", "char"]),
         "valign" => one_of(&["top", "middle", "bottom", "baseline"]),
@@ -112,7 +142,7 @@ fn valid_value(name: &str, v: &str) -> Option<String> {
             "void", "above", "below", "hsides", "lhs", "rhs", "vsides", "box", "border",
         ]),
         "rules" => one_of(&["none", "groups", "rows", "cols", "all"]),
-        _ => (!v.is_empty()).then(|| v.to_string()),
+        _ => (!v.is_empty()).then_some(Cow::Borrowed(v)),
     }
 }
 
@@ -180,6 +210,11 @@ struct Conv<'d, 'a, 's> {
     footnote_ids: HashMap<String, u32>,
     /// Footnote bodies, emitted after the block.
     footnotes: Vec<(u32, String)>,
+    /// The document's index of the HL7 namespace (`None`: never declared).
+    hl7_ns: Option<u16>,
+    /// Length of the output buffer before this conversion: what lies before
+    /// it is the caller's, never inspected or changed.
+    base: usize,
 }
 
 /// Convert the children of a CDA `<text>` element (NarrativeBlock) into
@@ -191,13 +226,17 @@ pub fn cda_text_to_xhtml(
     out: &mut String,
     stats: &mut Stats,
 ) -> bool {
+    // Written straight into `out` (no buffer of its own to grow and copy).
+    let base = out.len();
     let mut c = Conv {
         doc,
         stats,
-        w: Writer::new(),
+        w: Writer::appending_to(std::mem::take(out)),
+        base,
         footnote_no: HashMap::new(),
         footnote_ids: HashMap::new(),
         footnotes: Vec::new(),
+        hl7_ns: crate::xml::known_namespace(NS_HL7).and_then(|k| doc.known_ns_index(k)),
     };
     c.number_footnotes(text_el);
     c.children(text_el, Ctx::Flow);
@@ -213,14 +252,15 @@ pub fn cda_text_to_xhtml(
         c.w.close_block("p");
     }
     let produced = c.w.produced();
-    out.push_str(&c.w.finish());
+    *out = c.w.finish();
     produced
 }
 
 impl<'d, 'a, 's> Conv<'d, 'a, 's> {
     fn hl7(&self, id: NodeId) -> Option<&'d str> {
         let d = self.doc;
-        (d.node(id).kind == NodeKind::Element && d.ns_uri(id) == NS_HL7).then(|| d.local(id))
+        let n = d.node(id);
+        (n.kind == NodeKind::Element && Some(n.ns) == self.hl7_ns).then(|| d.local(id))
     }
 
     fn is_deleted(&self, id: NodeId) -> bool {
@@ -249,9 +289,9 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
     }
 
     /// Map attributes: returns pass-through XHTML attributes and the style.
-    fn attrs(&mut self, id: NodeId, local: &str) -> (Vec<(&'static str, String)>, Style) {
+    fn attrs(&mut self, id: NodeId, local: &str) -> (Vec<Attr<'d>>, Style) {
         let d = self.doc;
-        let mut out: Vec<(&'static str, String)> = Vec::new();
+        let mut out: Vec<Attr<'d>> = Vec::new();
         let mut style = Style::default();
         let keep = passthrough(local);
         for a in d.attrs(id) {
@@ -266,25 +306,25 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
             match name {
                 "styleCode" => {
                     for code in a.value.split_whitespace() {
-                        let lc = code.to_ascii_lowercase();
-                        match lc.as_str() {
-                            "bold" => style.bold = true,
-                            "italics" => style.italic = true,
-                            "emphasis" => style.emph = true,
-                            "underline" => style.css.push("text-decoration: underline"),
-                            "lrule" => style.css.push("border-left: 1px solid"),
-                            "rrule" => style.css.push("border-right: 1px solid"),
-                            "toprule" => style.css.push("border-top: 1px solid"),
-                            "botrule" => style.css.push("border-bottom: 1px solid"),
-                            other => match list_style(other).filter(|_| local == "list") {
+                        let is = |c: &str| code.eq_ignore_ascii_case(c);
+                        if is("bold") {
+                            style.bold = true;
+                        } else if is("italics") {
+                            style.italic = true;
+                        } else if is("emphasis") {
+                            style.emph = true;
+                        } else if let Some(css) = rule_style(code) {
+                            style.css.push(css);
+                        } else {
+                            match list_style(code).filter(|_| local == "list") {
                                 Some(css) => style.css.push(css),
                                 None => self.stats.unknown_styles += 1,
-                            },
+                            }
                         }
                     }
                 }
                 "language" if !a.value.trim().is_empty() => {
-                    out.push(("lang", a.value.trim().to_string()))
+                    out.push(("lang", Cow::Borrowed(a.value.trim())))
                 }
                 _ => match keep.iter().find(|k| **k == name) {
                     Some(k) => match valid_value(k, &a.value) {
@@ -299,12 +339,9 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         (out, style)
     }
 
-    fn with_css(
-        mut attrs: Vec<(&'static str, String)>,
-        style: &Style,
-    ) -> Vec<(&'static str, String)> {
+    fn with_css(mut attrs: Vec<Attr<'d>>, style: &Style) -> Vec<Attr<'d>> {
         if !style.css.is_empty() {
-            attrs.push(("style", style.css.join("; ")));
+            attrs.push(("style", Cow::Owned(style.css.join("; "))));
         }
         attrs
     }
@@ -408,7 +445,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         if own {
             self.w.open_inline(tag, &attrs);
         }
-        for t in &wrappers {
+        for t in wrappers.iter() {
             self.w.open_inline(t, &[]);
         }
         self.children(id, Ctx::Inline);
@@ -446,12 +483,13 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         let outer = self.w.begin_produced();
         let safe = is_safe_absolute(&href);
         if safe {
-            self.w.open_inline("a", &[("href", href.clone())]);
+            self.w
+                .open_inline("a", &[("href", Cow::Borrowed(href.as_str()))]);
         } else {
             self.w
                 .open_inline("span", &Self::with_css(Vec::new(), &style));
         }
-        for t in &wrappers {
+        for t in wrappers.iter() {
             self.w.open_inline(t, &[]);
         }
         self.children(id, Ctx::Inline);
@@ -495,7 +533,9 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
             return;
         }
         let saved = std::mem::replace(&mut self.w, Writer::new());
+        let saved_base = std::mem::replace(&mut self.base, 0);
         self.children(id, Ctx::Inline);
+        self.base = saved_base;
         let body = std::mem::replace(&mut self.w, saved);
         if body.produced() {
             self.footnotes.push((n, body.finish()));
@@ -562,7 +602,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         let outer = self.w.begin_produced();
         self.w.open_block("p", &Self::with_css(attrs, &style));
         let wrappers = style.wrappers();
-        for t in &wrappers {
+        for t in wrappers.iter() {
             self.w.open_inline(t, &[]);
         }
         self.caption_inline(id);
@@ -589,7 +629,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         }
         self.w.open_block(tag, &Self::with_css(attrs, &style));
         let wrappers = style.wrappers();
-        for t in &wrappers {
+        for t in wrappers.iter() {
             self.w.open_inline(t, &[]);
         }
         self.children(id, Ctx::Flow);
@@ -680,7 +720,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
             self.w
                 .open_block("caption", &Self::with_css(cattrs, &cstyle));
             let wrappers = cstyle.wrappers();
-            for t in &wrappers {
+            for t in wrappers.iter() {
                 self.w.open_inline(t, &[]);
             }
             for (i, &cap) in caps.iter().enumerate() {
@@ -769,7 +809,8 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         }
         // Remove an empty stray tbody left by a stray element that yielded nothing.
         let empty = "<tbody></tbody>";
-        if self.w.out.ends_with("<tbody></tbody></table>") {
+        let tail = "<tbody></tbody></table>";
+        if self.w.out.len() >= self.base + tail.len() && self.w.out.ends_with(tail) {
             let at = self.w.out.len() - empty.len() - "</table>".len();
             self.w.out.replace_range(at..at + empty.len(), "");
         }
@@ -891,6 +932,31 @@ mod tests {
             conv("<list><item>a<list listType=\"ordered\"><item>b</item></list></item></list>"),
             "<ul><li>a<ol><li>b</li></ol></li></ul>"
         );
+    }
+
+    #[test]
+    fn appends_to_the_buffer_without_touching_what_is_there() {
+        // What the caller already wrote (here a prefix that looks like the
+        // empty stray tbody the converter removes) is kept byte for byte.
+        let prefix = "<div><h3>T</h3><table><tbody></tbody></table>";
+        for inner in [
+            "<table><tr><td>a</td></tr></table>",
+            "<table><caption>c</caption></table>",
+            "<table></table>",
+            "<table><tr><td>a</td></tr><tbody/></table>",
+            "<paragraph>p<footnote>f</footnote></paragraph>",
+            "",
+        ] {
+            let src = format!("<text xmlns=\"urn:hl7-org:v3\">{inner}</text>");
+            let doc = Document::parse(&src).unwrap();
+            let mut out = prefix.to_string();
+            let mut stats = Stats::default();
+            let p1 = cda_text_to_xhtml(&doc, doc.root(), &mut out, &mut stats);
+            let mut alone = String::new();
+            let p2 = cda_text_to_xhtml(&doc, doc.root(), &mut alone, &mut Stats::default());
+            assert_eq!(out, format!("{prefix}{alone}"), "{inner}");
+            assert_eq!(p1, p2, "{inner}");
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! caller's job; `h2` is kept here.
 
 use super::check::{attr_allowed, is_block, ELEMENTS, XHTML_NS};
-use super::writer::Writer;
+use std::borrow::Cow;
+
+use super::writer::{Attr, Writer};
 use super::Stats;
 use crate::xml::{Document, NodeId, NodeKind};
 
@@ -56,14 +58,14 @@ struct Conv<'d, 'a, 's> {
     depth_inline: u32,
 }
 
-impl Conv<'_, '_, '_> {
+impl<'d> Conv<'d, '_, '_> {
     fn children(&mut self, id: NodeId) {
         for k in self.doc.children(id).collect::<Vec<_>>() {
             self.node(k);
         }
     }
 
-    fn attrs(&mut self, id: NodeId, tag: &str) -> Vec<(&'static str, String)> {
+    fn attrs(&mut self, id: NodeId, tag: &str) -> Vec<Attr<'d>> {
         let mut out = Vec::new();
         for a in self.doc.attrs(id) {
             let name: &str = &a.local;
@@ -91,7 +93,7 @@ impl Conv<'_, '_, '_> {
                 None => false,
             };
             match allowed {
-                Some(k) if ok => out.push((k, v.to_string())),
+                Some(k) if ok => out.push((k, Cow::Borrowed(v))),
                 _ => self.stats.dropped_attrs += 1,
             }
         }
@@ -165,7 +167,7 @@ impl Conv<'_, '_, '_> {
         }
     }
 
-    fn inline(&mut self, tag: &'static str, attrs: Vec<(&'static str, String)>, id: NodeId) {
+    fn inline(&mut self, tag: &'static str, attrs: Vec<Attr<'_>>, id: NodeId) {
         let snap = self.w.snapshot();
         let outer = self.w.begin_produced();
         self.w.open_inline(tag, &attrs);

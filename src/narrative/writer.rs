@@ -13,7 +13,13 @@
 //! [`Writer::restore`], which is how empty paragraphs, spans, rows and lists
 //! are dropped after the fact in a single pass.
 
+use std::borrow::Cow;
+
 use super::{escape_attr, escape_text};
+
+/// An attribute to write: name and (unescaped) value, borrowed from the
+/// source document where it is copied unchanged.
+pub(crate) type Attr<'v> = (&'static str, Cow<'v, str>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Pending {
@@ -49,8 +55,14 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn new() -> Writer {
+        Writer::appending_to(String::new())
+    }
+
+    /// A writer that appends to `out` (what is already there is kept and
+    /// never looked at: snapshots are taken after it).
+    pub(crate) fn appending_to(out: String) -> Writer {
         Writer {
-            out: String::new(),
+            out,
             pending: Pending::None,
             line_start: true,
             space_written: false,
@@ -179,7 +191,7 @@ impl Writer {
         self.want(Pending::Break);
     }
 
-    fn tag(&mut self, name: &str, attrs: &[(&str, String)], empty: bool) {
+    fn tag(&mut self, name: &str, attrs: &[Attr<'_>], empty: bool) {
         self.out.push('<');
         self.out.push_str(name);
         for (k, v) in attrs {
@@ -193,7 +205,7 @@ impl Writer {
     }
 
     /// Open an inline element: pending whitespace goes before it.
-    pub(crate) fn open_inline(&mut self, name: &str, attrs: &[(&str, String)]) {
+    pub(crate) fn open_inline(&mut self, name: &str, attrs: &[Attr<'_>]) {
         self.flush();
         self.tag(name, attrs, false);
     }
@@ -206,7 +218,7 @@ impl Writer {
     }
 
     /// Open a block element: pending whitespace is discarded.
-    pub(crate) fn open_block(&mut self, name: &str, attrs: &[(&str, String)]) {
+    pub(crate) fn open_block(&mut self, name: &str, attrs: &[Attr<'_>]) {
         self.pending = Pending::None;
         self.tag(name, attrs, false);
         self.line_start = true;
@@ -230,7 +242,7 @@ impl Writer {
     }
 
     /// An empty block-level element such as `col` or `hr`.
-    pub(crate) fn empty_block(&mut self, name: &str, attrs: &[(&str, String)]) {
+    pub(crate) fn empty_block(&mut self, name: &str, attrs: &[Attr<'_>]) {
         self.pending = Pending::None;
         self.tag(name, attrs, true);
         self.line_start = true;
