@@ -201,6 +201,18 @@ fn unknown_section_slice() {
 }
 
 #[test]
+fn unknown_unstructured_slice() {
+    check(Defect {
+        what: "unstructured body to slice XYZ",
+        anchor: "  unstructured /hl7:ClinicalDocument/hl7:component/hl7:nonXMLBody -> CSM",
+        old: "-> CSM",
+        new: "-> XYZ",
+        markers: &["XYZ"],
+        phrase: "'XYZ' is not a section slice",
+    });
+}
+
+#[test]
 fn bad_title_regex() {
     check(Defect {
         what: "unbalanced title regex",

@@ -139,6 +139,11 @@ pub struct SectionRules {
     pub drops: Vec<Regex>,
     /// Where unmatched narrative goes.
     pub catch_all: String,
+    /// Unstructured bodies (`unstructured PATH -> SLICE`): the elements the
+    /// path selects are CDA `nonXMLBody` elements; a plain-text one is
+    /// carried as narrative in the slice, anything else (a PDF, an image, an
+    /// external reference) makes the document skipped (crosswalk R7).
+    pub unstructured: Vec<(Path, String)>,
     /// All title patterns in one automaton (one pass per title).
     pub title_set: regex::RegexSet,
     /// Route index of each pattern in `title_set`.
@@ -993,9 +998,23 @@ fn compile_sections(
     let mut containers = Vec::new();
     let mut drops = Vec::new();
     let mut catch_all = toc.catch_all.clone();
+    let mut unstructured = Vec::new();
     for l in body {
         let mut c = Cursor::new(cx.file, l.text, l.loc);
-        if c.eat_kw("route") {
+        if c.eat_kw("unstructured") {
+            c.ws();
+            let p = path::parse(&mut c, &cx.ns)?;
+            c.ws();
+            c.expect("->")?;
+            c.ws();
+            let at = c.loc();
+            let s = c
+                .word()
+                .ok_or_else(|| c.err("expected a slice key"))?
+                .to_string();
+            slice_check(cx, slices, &s, at)?;
+            unstructured.push((p, s));
+        } else if c.eat_kw("route") {
             c.ws();
             let m = if c.eat_kw("code") {
                 Matcher::Code(
@@ -1046,7 +1065,7 @@ fn compile_sections(
                 .to_string();
             slice_check(cx, slices, &catch_all, at)?;
         } else {
-            return Err(c.err("expected route, container, drop or catch-all"));
+            return Err(c.err("expected route, container, drop, unstructured or catch-all"));
         }
         if !c.at_end() {
             return Err(c.err("unexpected text at end of line"));
@@ -1068,6 +1087,7 @@ fn compile_sections(
         containers,
         drops,
         catch_all,
+        unstructured,
         title_set,
         title_routes,
     })

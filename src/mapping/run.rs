@@ -45,6 +45,9 @@ pub struct RunError {
     pub message: String,
     /// Position in the source, if known.
     pub line_col: Option<(u32, u32)>,
+    /// The document is deliberately not converted (`skipped` in the
+    /// ledger, not `failed`): e.g. an unstructured PDF body (crosswalk R7).
+    pub skip: bool,
 }
 
 struct Instance {
@@ -227,10 +230,11 @@ pub fn run(
             rule: "composition-missing",
             message: "the map created no Composition".into(),
             line_col: None,
+            skip: false,
         })?;
     let (secs, coverage) = {
         let mut env = here_env!();
-        sections::build(plan, &mut env)
+        sections::build(plan, &mut env)?
     };
     {
         let comp = &mut built[comp_idx].2;
@@ -266,11 +270,13 @@ pub fn run(
         rule: "composition-missing",
         message: "no Composition".into(),
         line_col: None,
+        skip: false,
     })?;
     let header = header.ok_or(RunError {
         rule: "message-header-missing",
         message: "the map created no MessageHeader".into(),
         line_col: None,
+        skip: false,
     })?;
     doc_entries.insert(0, comp);
     let bundle = |id: &str, profile: &str, ident: String, ty: &str, entries: Vec<J>| -> J {

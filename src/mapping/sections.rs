@@ -10,6 +10,7 @@ use std::rc::Rc;
 use super::compile::{Matcher, Plan, SectionRules, SliceDef};
 use super::expr::{self, Env, Finding};
 use super::json::J;
+use super::run::RunError;
 use crate::convert::text::normalise_title;
 use crate::narrative::{self, Stats};
 use crate::xml::{NodeId, NS_HL7};
@@ -33,6 +34,9 @@ pub struct Coverage {
     pub dropped: u32,
     /// Narrative attributes or elements that could not be kept as markup.
     pub narrative_dropped_markup: u32,
+    /// Plain-text bodies without sections carried as narrative (coverage
+    /// warnings: nothing to route, so they go whole to one slice).
+    pub unstructured: u32,
 }
 
 struct Router<'p, 'e, 'x, 'd> {
@@ -68,8 +72,9 @@ impl Slice {
     }
 }
 
-/// Build the Composition.section array.
-pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
+/// Build the Composition.section array; an error when the document is to
+/// be skipped (an unstructured body that is not plain text).
+pub fn build(plan: &Plan, env: &mut Env) -> Result<(Vec<J>, Coverage), RunError> {
     let mut routed: Vec<(String, String)> = Vec::new();
     let mut cov = Coverage::default();
     if let Some(rules) = &plan.sections {
@@ -93,6 +98,15 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         };
         for t in tops {
             r.visit_unrouted(t, None);
+        }
+        for (p, slice) in &rules.unstructured {
+            let mut items = Vec::new();
+            p.eval(r.env.doc, r.env.doc.root(), &mut items);
+            for i in items {
+                if let super::path::Item::Node(n) = i {
+                    r.unstructured(n, slice)?;
+                }
+            }
         }
         cov = r.cov;
         cov.narrative_dropped_markup =
@@ -248,7 +262,7 @@ pub fn build(plan: &Plan, env: &mut Env) -> (Vec<J>, Coverage) {
         };
         out.push(section_json(def, status, div, &s.entries));
     }
-    (out, cov)
+    Ok((out, cov))
 }
 
 fn section_json(def: &SliceDef, status: &str, div: String, entries: &[String]) -> J {
@@ -497,6 +511,80 @@ impl Router<'_, '_, '_, '_> {
         self.emit(sec, &ca, prefix);
     }
 
+    /// A CDA `nonXMLBody` (crosswalk R7, §5.2): plain text (inline or
+    /// base64) is carried as paragraphs in `slice` with a coverage warning;
+    /// any other content — a PDF or other media type, a compressed or
+    /// external body — makes the document skipped, since an ITK3 message
+    /// must not carry a whole unstructured document.
+    fn unstructured(&mut self, body: NodeId, slice: &str) -> Result<(), RunError> {
+        let doc = self.env.doc;
+        let (l, c) = doc.line_col(body);
+        let skip = |what: String| {
+            RunError {
+            rule: "unstructured-document",
+            message: format!(
+                "the document body is {what}; a Transfer of Care message must not carry a whole unstructured document (crosswalk R7)"
+            ),
+            line_col: Some((l, c)),
+            skip: true,
+        }
+        };
+        let Some(t) = doc.child(body, NS_HL7, "text") else {
+            return Err(skip("a nonXMLBody without text".into()));
+        };
+        // ED defaults: text/plain, inline characters.
+        let media = doc
+            .attr(t, "mediaType")
+            .map(str::trim)
+            .unwrap_or("text/plain");
+        let base = media.split(';').next().unwrap_or("").trim();
+        if !base.eq_ignore_ascii_case("text/plain") {
+            return Err(skip(format!(
+                "a nonXMLBody of media type {}",
+                shown_media_type(base)
+            )));
+        }
+        if doc.attr(t, "compression").is_some() {
+            return Err(skip("a compressed nonXMLBody".into()));
+        }
+        let raw = doc.string_value(t);
+        let b64 = doc
+            .attr(t, "representation")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("B64"));
+        let text: std::borrow::Cow<str> = if b64 {
+            use base64::Engine as _;
+            let compact: Vec<u8> = raw.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&compact)
+                .map_err(|_| skip("a nonXMLBody whose base64 content does not decode".into()))?;
+            let s = String::from_utf8(bytes)
+                .map_err(|_| skip("a base64 plain-text nonXMLBody that is not UTF-8".into()))?;
+            std::borrow::Cow::Owned(s)
+        } else {
+            std::borrow::Cow::Borrowed(&*raw)
+        };
+        if text.trim().is_empty() {
+            if doc.child(t, NS_HL7, "reference").is_some() {
+                return Err(skip("a reference to an external document".into()));
+            }
+            // An empty plain-text body: nothing to carry.
+            return Ok(());
+        }
+        let mut html = String::from("<div>");
+        if narrative::plain_text_to_xhtml(&text, &mut html) {
+            html.push_str("</div>");
+            self.cov.unstructured += 1;
+            self.env.findings.push(Finding {
+                rule: "unstructured-body".into(),
+                message: format!(
+                    "the document body at {l}:{c} is plain text without sections; carried in the {slice} narrative"
+                ),
+            });
+            self.blocks.push((slice.to_string(), html));
+        }
+        Ok(())
+    }
+
     fn count(&mut self, how: &str) {
         self.cov.sections += 1;
         match how {
@@ -598,6 +686,20 @@ impl Router<'_, '_, '_, '_> {
             }
             html.push_str("</div>");
         }
+    }
+}
+
+/// A media type as the ledger may show it: only a plain `type/subtype`
+/// token of up to 64 characters (never free text from the document).
+fn shown_media_type(m: &str) -> &str {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    match m.split_once('/') {
+        Some((a, b)) if m.len() <= 64 && token(a) && token(b) => m,
+        _ => "(not a media type)",
     }
 }
 

@@ -16,7 +16,8 @@ use crate::xml;
 pub enum Outcome {
     /// A bundle was written.
     Converted,
-    /// Deliberately not converted (no mapping for its kind).
+    /// Deliberately not converted (no mapping for its kind, or an
+    /// unstructured body an ITK3 message must not carry).
     Skipped,
     /// Could not be converted.
     Failed,
@@ -256,6 +257,17 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
     let t = Instant::now();
     let out = match crate::mapping::run::run(plan, &maps.tables, &doc, bytes) {
         Ok(o) => o,
+        Err(e) if e.skip => {
+            r.times.add(Stage::Map, t.elapsed().as_nanos() as u64);
+            r.outcome = Outcome::Skipped;
+            let at = e
+                .line_col
+                .map(|(l, c)| format!("{}:{l}:{c}: ", r.input))
+                .unwrap_or_default();
+            r.reason = Some(format!("{at}{} [{}]", e.message, e.rule));
+            r.position = e.line_col;
+            return;
+        }
         Err(e) => {
             fail(r, e.rule, e.message.clone(), e.line_col);
             return;

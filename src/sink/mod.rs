@@ -313,6 +313,7 @@ impl Sink {
             t.catch_all += c.catch_all;
             t.dropped += c.dropped;
             t.narrative_dropped_markup += c.narrative_dropped_markup;
+            t.unstructured += c.unstructured;
         }
         w.times.merge(&r.times);
         Ok(())
@@ -352,7 +353,8 @@ pub fn write_report(
             "carried_in_parent": c.inherited,
             "catch_all": c.catch_all,
             "dropped_placeholders": c.dropped,
-            "narrative_markup_not_kept": c.narrative_dropped_markup
+            "narrative_markup_not_kept": c.narrative_dropped_markup,
+            "unstructured_bodies": c.unstructured
         },
         "bytes": s.bytes,
         "wall_seconds": s.seconds,
