@@ -355,7 +355,8 @@ pub fn item_text<'d>(doc: &'d Document, it: Item) -> std::borrow::Cow<'d, str> {
             let v = &doc.attrs(n)[i as usize].value;
             std::borrow::Cow::Borrowed(crate::convert::text::trim(v))
         }
-        Item::Node(n) => match doc.string_value(n) {
+        // Element parts (address lines, name parts) read as separate words.
+        Item::Node(n) => match doc.string_value_spaced(n) {
             std::borrow::Cow::Borrowed(b) => crate::convert::text::collapse_ws(b),
             std::borrow::Cow::Owned(o) => {
                 std::borrow::Cow::Owned(crate::convert::text::collapse_ws(&o).into_owned())

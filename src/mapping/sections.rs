@@ -164,6 +164,12 @@ pub fn build(plan: &Plan, env: &mut Env) -> Result<(Vec<J>, Coverage), RunError>
                 }
             }
         }
+        // A definition that yields nothing for this document does not
+        // create its slice: slices are ordered by first appearance, and an
+        // empty definition must not move routed narrative ahead.
+        if rows.is_empty() && entries.is_empty() && def.empty_text.is_none() {
+            continue;
+        }
         let s = slices
             .entry(def.slice.clone())
             .or_insert_with(|| Slice::new(&mut seq));

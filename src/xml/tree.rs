@@ -897,6 +897,41 @@ impl<'a> Document<'a> {
         Cow::Owned(out)
     }
 
+    /// [`Document::string_value`] with a space at each child element's
+    /// start and end: the text of a data-type element whose parts are
+    /// elements (`addr`, `name`) reads `12 Wherry Lane Brackley Fen` even
+    /// when the parts are written without whitespace between them.
+    /// (Whitespace is not collapsed here.)
+    pub fn string_value_spaced(&self, id: NodeId) -> Cow<'_, str> {
+        let n = &self.nodes[id as usize];
+        if n.kind == NodeKind::Text {
+            return Cow::Borrowed(&n.text);
+        }
+        let mut kids = self.children(id);
+        if let (Some(only), None) = (kids.next(), kids.next()) {
+            if self.nodes[only as usize].kind == NodeKind::Text {
+                return Cow::Borrowed(&self.nodes[only as usize].text);
+            }
+        }
+        let mut out = String::new();
+        self.collect_text_spaced(id, &mut out);
+        Cow::Owned(out)
+    }
+
+    fn collect_text_spaced(&self, id: NodeId, out: &mut String) {
+        for c in self.children(id) {
+            let n = &self.nodes[c as usize];
+            match n.kind {
+                NodeKind::Text => out.push_str(&n.text),
+                NodeKind::Element => {
+                    out.push(' ');
+                    self.collect_text_spaced(c, out);
+                    out.push(' ');
+                }
+            }
+        }
+    }
+
     fn collect_text(&self, id: NodeId, out: &mut String) {
         for c in self.children(id) {
             let n = &self.nodes[c as usize];
@@ -1068,6 +1103,24 @@ mod tests {
             let id = d.child(d.root(), NS_HL7, "id").unwrap();
             assert_eq!(d.attr(id, "root"), Some("X"));
         }
+    }
+
+    #[test]
+    fn spaced_string_value_separates_element_parts() {
+        let d = Document::parse(
+            "<addr><line>12 Wherry Lane</line><city>Brackley</city>ZZ2<p/>x</addr>",
+        )
+        .unwrap();
+        assert_eq!(d.string_value(d.root()), "12 Wherry LaneBrackleyZZ2x");
+        assert_eq!(
+            d.string_value_spaced(d.root()),
+            " 12 Wherry Lane  Brackley ZZ2  x"
+        );
+        let one = Document::parse("<a>only</a>").unwrap();
+        assert!(matches!(
+            one.string_value_spaced(one.root()),
+            Cow::Borrowed("only")
+        ));
     }
 
     #[test]

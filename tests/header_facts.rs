@@ -1,0 +1,158 @@
+//! Header facts of an NHS CDA discharge that have no structured place in
+//! the eDischarge profiles (crosswalk §2.3, §3.8) are carried as narrative
+//! rows, never dropped: a referrer (`participant[@typeCode='REFT']`) in
+//! Referrer details, a call-back contact and other participants in Plan and
+//! requested actions, consent (`authorization/consent`) in Legal
+//! information, authenticators and the signing time in Person completing
+//! record, and the service event (`documentationOf/serviceEvent`) in the
+//! Clinical summary. The input is the synthetic discharge_05 with these
+//! elements added in their CDA header positions.
+
+mod common;
+
+use common::{ledger, run};
+use serde_json::Value;
+
+const HEADER: &str = r#"
+	<legalAuthenticator typeCode="LA" contextControlCode="OP">
+		<time value="20240603093000+0100"/>
+		<signatureCode code="S"/>
+		<assignedEntity classCode="ASSIGNED">
+			<id root="1.2.826.0.1285.0.2.0.65" extension="555015556667"/>
+			<assignedPerson classCode="PSN" determinerCode="INSTANCE">
+				<name><given>Rashid</given><family>Eastwood</family></name>
+			</assignedPerson>
+		</assignedEntity>
+	</legalAuthenticator>
+	<authenticator typeCode="AUTHEN">
+		<time value="20240603100000+0100"/>
+		<signatureCode code="S"/>
+		<assignedEntity classCode="ASSIGNED">
+			<id root="1.2.826.0.1285.0.2.0.65" extension="555015556668"/>
+			<assignedPerson classCode="PSN" determinerCode="INSTANCE">
+				<name><prefix>Dr</prefix><given>Ottoline</given><family>Quarrie</family></name>
+			</assignedPerson>
+		</assignedEntity>
+	</authenticator>
+	<participant typeCode="REFT">
+		<associatedEntity classCode="AGNT">
+			<addr><streetAddressLine>12 Wherry Lane</streetAddressLine><city>Brackley Fen</city><postalCode>ZZ2 4RT</postalCode></addr>
+			<telecom value="tel:01234500777"/>
+			<associatedPerson><name><given>Imelda</given><family>Sturrock</family></name></associatedPerson>
+			<scopingOrganization><name>Wherry Lane Surgery</name></scopingOrganization>
+		</associatedEntity>
+	</participant>
+	<participant typeCode="CALLBCK">
+		<associatedEntity classCode="ASSIGNED">
+			<telecom value="tel:01234500999"/>
+			<associatedPerson><name>Ward Seven Coordinator</name></associatedPerson>
+		</associatedEntity>
+	</participant>
+	<participant typeCode="IND">
+		<associatedEntity classCode="CAREGIVER">
+			<code code="MTH" displayName="Mother"/>
+			<associatedPerson><name><given>Philippa</given><family>Larkham</family></name></associatedPerson>
+		</associatedEntity>
+	</participant>
+	<documentationOf typeCode="DOC">
+		<serviceEvent classCode="PCPR" moodCode="EVN">
+			<code code="305354007" codeSystem="2.16.840.1.113883.2.1.3.2.4.15" displayName="Admission to intensive care unit"/>
+			<effectiveTime><low value="20240601"/></effectiveTime>
+		</serviceEvent>
+	</documentationOf>
+	<authorization typeCode="AUTH">
+		<consent classCode="CONS" moodCode="EVN">
+			<code code="425691002" codeSystem="2.16.840.1.113883.2.1.3.2.4.15" displayName="Consent given for electronic record sharing"/>
+			<statusCode code="completed"/>
+		</consent>
+	</authorization>
+"#;
+
+fn section_div(comp: &Value, title: &str) -> String {
+    comp["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == title)
+        .map(|s| s["text"]["div"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no section {title}"))
+}
+
+#[test]
+fn header_facts_without_a_structured_place_become_rows() {
+    let src = std::fs::read_to_string(
+        common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
+    )
+    .unwrap();
+    let at = src.find("\t<componentOf").expect("componentOf");
+    let doc = format!(
+        "{}{}{}",
+        &src[..at],
+        HEADER.trim_start_matches('\n'),
+        &src[at..]
+    );
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("d.xml"), &doc).unwrap();
+    let out = t.path().join("out");
+    let r = run(&[
+        "convert".as_ref(),
+        t.path().join("d.xml").as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--progress".as_ref(),
+        "never".as_ref(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let l = &ledger(&out)[0];
+    assert_eq!(l["outcome"], "converted", "{l}");
+    let b: Value =
+        serde_json::from_slice(&std::fs::read(out.join(l["output"].as_str().unwrap())).unwrap())
+            .unwrap();
+    let docb = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Bundle")
+        .unwrap();
+    let comp = &docb["resource"]["entry"][0]["resource"];
+
+    let expect = [
+        (
+            "Referrer details",
+            &[
+                "<th>Referrer</th><td>Imelda Sturrock, Wherry Lane Surgery</td>",
+                "<th>Referrer address</th><td>12 Wherry Lane Brackley Fen ZZ2 4RT</td>",
+                "<th>Referrer telephone</th><td>01234500777</td>",
+            ][..],
+        ),
+        (
+            "Plan and requested actions",
+            &[
+                "<th>Contact for call back</th><td>Ward Seven Coordinator, 01234500999</td>",
+                "<th>Other participant</th><td>Philippa Larkham, Mother</td>",
+            ][..],
+        ),
+        (
+            "Legal information",
+            &["<th>Consent</th><td>Consent given for electronic record sharing</td>"][..],
+        ),
+        (
+            "Person completing record",
+            &[
+                "<th>Signed by</th><td>Rashid Eastwood</td>",
+                "<th>Date signed</th><td>2024-06-03T09:30:00+01:00</td>",
+                "<th>Authenticated by</th><td>Dr Ottoline Quarrie, 2024-06-03T10:00:00+01:00</td>",
+            ][..],
+        ),
+        (
+            "Clinical summary",
+            &["<th>Service event</th><td>Admission to intensive care unit, 2024-06-01</td>"][..],
+        ),
+    ];
+    for (title, rows) in expect {
+        let div = section_div(comp, title);
+        for row in rows {
+            assert!(div.contains(row), "{title}: {row}\n{div}");
+        }
+    }
+}
