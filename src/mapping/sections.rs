@@ -474,7 +474,14 @@ impl Router<'_, '_, '_, '_> {
             self.emit(sec, &slice, prefix);
             return;
         }
-        if self.is_container(sec) {
+        let leaf = self.text_el(sec).is_none() && self.children(sec).is_empty();
+        if leaf && self.titled(sec).is_none() {
+            // Neither title nor text nor sub-sections: nothing to carry.
+            return;
+        }
+        // A titled leaf without text is not a container: its heading is all
+        // it says, and it is carried like any unrouted section (below).
+        if !leaf && self.is_container(sec) {
             if self.text_el(sec).is_some() {
                 // A container pattern with text of its own: keep the text in
                 // the catch-all, then route the children.
