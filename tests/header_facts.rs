@@ -156,3 +156,87 @@ fn header_facts_without_a_structured_place_become_rows() {
         }
     }
 }
+
+/// An organisation known only by a local (non-ODS) identifier keeps it, with
+/// its `urn:oid` system; and the custodian is not merged into an author
+/// organisation of the same name that has no identifier (which would lose
+/// the custodian's identifier).
+#[test]
+fn local_organisation_identifiers_are_kept() {
+    let src = std::fs::read_to_string(
+        common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
+    )
+    .unwrap();
+    let author_id = "\t\t\t\t<id root=\"2.16.840.1.113883.2.1.3.2.4.19.1\" extension=\"XZT05\"/>\n\t\t\t\t<name>Brackley Fen NHS Trust</name>\n\t\t\t</representedOrganization>";
+    assert!(src.contains(author_id));
+    let doc = src
+        .replace(
+            author_id,
+            "\t\t\t\t<name>Brackley Fen NHS Trust</name>\n\t\t\t</representedOrganization>",
+        )
+        .replace(
+            "<id root=\"2.16.840.1.113883.2.1.3.2.4.19.1\" extension=\"XZT05\"/>\n\t\t\t\t<name>Brackley Fen NHS Trust</name>\n\t\t\t</representedCustodianOrganization>",
+            "<id root=\"2.16.840.1.113883.2.1.3.2.4.18.24\" extension=\"TRUST-0042\"/>\n\t\t\t\t<name>Brackley Fen NHS Trust</name>\n\t\t\t</representedCustodianOrganization>",
+        );
+    assert!(doc.contains("TRUST-0042"));
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("d.xml"), &doc).unwrap();
+    let out = t.path().join("out");
+    // The sender then has no ODS code either: a configured mailbox keeps the
+    // message valid (mappings/deployment.tsv `mesh-mailbox`).
+    let maps = t.path().join("maps");
+    common::copy_tree(
+        &common::root().join("mappings"),
+        &maps,
+        &["map", "tsv", "md"],
+    );
+    let dep = std::fs::read_to_string(maps.join("deployment.tsv")).unwrap();
+    let dep = dep.replace("mesh-mailbox\t", "mesh-mailbox\tMBX-TEST-01");
+    std::fs::write(maps.join("deployment.tsv"), dep).unwrap();
+    let r = run(&[
+        "convert".as_ref(),
+        t.path().join("d.xml").as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--mappings".as_ref(),
+        maps.as_os_str(),
+        "--progress".as_ref(),
+        "never".as_ref(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let l = &ledger(&out)[0];
+    assert_eq!(l["outcome"], "converted", "{l}");
+    let b: Value =
+        serde_json::from_slice(&std::fs::read(out.join(l["output"].as_str().unwrap())).unwrap())
+            .unwrap();
+    let docb = &b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Bundle")
+        .unwrap()["resource"];
+    let comp = &docb["entry"][0]["resource"];
+    let custodian_ref = comp["custodian"]["reference"].as_str().unwrap();
+    let custodian = &docb["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["fullUrl"] == custodian_ref)
+        .unwrap()["resource"];
+    assert_eq!(
+        custodian["identifier"],
+        serde_json::json!([{"system": "urn:oid:2.16.840.1.113883.2.1.3.2.4.18.24", "value": "TRUST-0042"}]),
+        "{custodian}"
+    );
+    // The author's organisation (same name, no identifier) stays separate.
+    let same_name = docb["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["resource"]["resourceType"] == "Organization"
+                && e["resource"]["name"] == "Brackley Fen NHS Trust"
+        })
+        .count();
+    assert_eq!(same_name, 2, "{docb}");
+}
