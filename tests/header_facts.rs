@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{ledger, run};
+use common::{bundle_of, convert, document_bundle, ledger, section_div};
 use serde_json::Value;
 
 const HEADER: &str = r#"
@@ -68,22 +68,34 @@ const HEADER: &str = r#"
 	</authorization>
 "#;
 
-fn section_div(comp: &Value, title: &str) -> String {
-    comp["section"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["title"] == title)
-        .map(|s| s["text"]["div"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no section {title}"))
+/// Convert one document (with the mappings in `maps`, default the embedded
+/// ones) and return its message bundle; it must be converted.
+fn convert_one(doc: &str, maps: Option<&std::path::Path>) -> Value {
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("d.xml");
+    std::fs::write(&input, doc).unwrap();
+    let out = t.path().join("out");
+    let extra: Vec<&std::ffi::OsStr> = match maps {
+        Some(m) => vec!["--mappings".as_ref(), m.as_os_str()],
+        None => vec![],
+    };
+    let r = convert(&input, &out, &extra);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let l = &ledger(&out)[0];
+    assert_eq!(l["outcome"], "converted", "{l}");
+    bundle_of(&out, l)
+}
+
+fn discharge_05() -> String {
+    std::fs::read_to_string(
+        common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
+    )
+    .unwrap()
 }
 
 #[test]
 fn header_facts_without_a_structured_place_become_rows() {
-    let src = std::fs::read_to_string(
-        common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
-    )
-    .unwrap();
+    let src = discharge_05();
     let at = src.find("\t<componentOf").expect("componentOf");
     let doc = format!(
         "{}{}{}",
@@ -91,30 +103,7 @@ fn header_facts_without_a_structured_place_become_rows() {
         HEADER.trim_start_matches('\n'),
         &src[at..]
     );
-    let t = tempfile::tempdir().unwrap();
-    std::fs::write(t.path().join("d.xml"), &doc).unwrap();
-    let out = t.path().join("out");
-    let r = run(&[
-        "convert".as_ref(),
-        t.path().join("d.xml").as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--progress".as_ref(),
-        "never".as_ref(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.dump());
-    let l = &ledger(&out)[0];
-    assert_eq!(l["outcome"], "converted", "{l}");
-    let b: Value =
-        serde_json::from_slice(&std::fs::read(out.join(l["output"].as_str().unwrap())).unwrap())
-            .unwrap();
-    let docb = b["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["resource"]["resourceType"] == "Bundle")
-        .unwrap();
-    let comp = &docb["resource"]["entry"][0]["resource"];
+    let b = convert_one(&doc, None);
 
     let expect = [
         (
@@ -150,7 +139,7 @@ fn header_facts_without_a_structured_place_become_rows() {
         ),
     ];
     for (title, rows) in expect {
-        let div = section_div(comp, title);
+        let div = section_div(&b, title).unwrap_or_else(|| panic!("no section {title}"));
         for row in rows {
             assert!(div.contains(row), "{title}: {row}\n{div}");
         }
@@ -163,10 +152,7 @@ fn header_facts_without_a_structured_place_become_rows() {
 /// the custodian's identifier).
 #[test]
 fn local_organisation_identifiers_are_kept() {
-    let src = std::fs::read_to_string(
-        common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
-    )
-    .unwrap();
+    let src = discharge_05();
     let author_id = "\t\t\t\t<id root=\"2.16.840.1.113883.2.1.3.2.4.19.1\" extension=\"XZT05\"/>\n\t\t\t\t<name>Brackley Fen NHS Trust</name>\n\t\t\t</representedOrganization>";
     assert!(src.contains(author_id));
     let doc = src
@@ -179,11 +165,9 @@ fn local_organisation_identifiers_are_kept() {
             "<id root=\"2.16.840.1.113883.2.1.3.2.4.18.24\" extension=\"TRUST-0042\"/>\n\t\t\t\t<name>Brackley Fen NHS Trust</name>\n\t\t\t</representedCustodianOrganization>",
         );
     assert!(doc.contains("TRUST-0042"));
-    let t = tempfile::tempdir().unwrap();
-    std::fs::write(t.path().join("d.xml"), &doc).unwrap();
-    let out = t.path().join("out");
     // The sender then has no ODS code either: a configured mailbox keeps the
     // message valid (mappings/deployment.tsv `mesh-mailbox`).
+    let t = tempfile::tempdir().unwrap();
     let maps = t.path().join("maps");
     common::copy_tree(
         &common::root().join("mappings"),
@@ -193,28 +177,8 @@ fn local_organisation_identifiers_are_kept() {
     let dep = std::fs::read_to_string(maps.join("deployment.tsv")).unwrap();
     let dep = dep.replace("mesh-mailbox\t", "mesh-mailbox\tMBX-TEST-01");
     std::fs::write(maps.join("deployment.tsv"), dep).unwrap();
-    let r = run(&[
-        "convert".as_ref(),
-        t.path().join("d.xml").as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--mappings".as_ref(),
-        maps.as_os_str(),
-        "--progress".as_ref(),
-        "never".as_ref(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.dump());
-    let l = &ledger(&out)[0];
-    assert_eq!(l["outcome"], "converted", "{l}");
-    let b: Value =
-        serde_json::from_slice(&std::fs::read(out.join(l["output"].as_str().unwrap())).unwrap())
-            .unwrap();
-    let docb = &b["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["resource"]["resourceType"] == "Bundle")
-        .unwrap()["resource"];
+    let b = convert_one(&doc, Some(&maps));
+    let docb = document_bundle(&b);
     let comp = &docb["entry"][0]["resource"];
     let custodian_ref = comp["custodian"]["reference"].as_str().unwrap();
     let custodian = &docb["entry"]

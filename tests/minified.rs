@@ -8,7 +8,7 @@
 mod common;
 
 use common::doccheck::check_document_with;
-use common::{ledger, run};
+use common::{bundle_of, convert, ledger};
 
 #[test]
 fn documents_without_indentation_convert_faithfully() {
@@ -37,21 +37,13 @@ fn documents_without_indentation_convert_faithfully() {
     }
     assert!(srcs.len() >= 5, "expected the UTF-8 discharge fixtures");
     let out = t.path().join("out");
-    let r = run(&[
-        "convert".as_ref(),
-        input.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--progress".as_ref(),
-        "never".as_ref(),
-    ]);
+    let r = convert(&input, &out, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
     let mut problems = Vec::new();
     for l in ledger(&out) {
         let name = l["input"].as_str().unwrap().to_string();
         assert_eq!(l["outcome"], "converted", "{l}");
-        let bytes = std::fs::read(out.join(l["output"].as_str().unwrap())).unwrap();
-        let bundle: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let bundle = bundle_of(&out, &l);
         problems.extend(check_document_with(&name, &srcs[&name], &bundle, false));
     }
     assert!(problems.is_empty(), "problems:\n{}", problems.join("\n"));

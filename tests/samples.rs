@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use common::doccheck::{
     check_document, decode_entities, drop_composition_sections, strip_tags, words,
 };
-use common::{ledger, read_tree, run};
+use common::{convert, ledger, read_tree};
 use itkbridge::xml::{decode, Document, NS_HL7};
 use serde_json::Value;
 
@@ -24,6 +24,19 @@ const DISCHARGE_DOCUMENT_CODE: &str = "163391000000107";
 
 fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+}
+
+/// The samples folder, or `None` after a visible SKIPPED line when it is
+/// absent (written straight to stderr so the skip shows without
+/// --nocapture: the test harness only captures print macros).
+fn samples_dir_or_skip() -> Option<PathBuf> {
+    let dir = samples_dir();
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: ../shared/samples not present");
+    None
 }
 
 /// Whether `bytes` is a bare NHS CDA inpatient discharge document.
@@ -48,14 +61,9 @@ fn is_bare_discharge(bytes: &[u8]) -> bool {
 
 #[test]
 fn public_discharge_samples_convert_faithfully() {
-    let dir = samples_dir();
-    if !dir.is_dir() {
-        // Written straight to stderr so the skip is visible without
-        // --nocapture (the test harness only captures print macros).
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "SKIPPED: ../shared/samples not present");
+    let Some(dir) = samples_dir_or_skip() else {
         return;
-    }
+    };
     let found: Vec<(String, Vec<u8>)> = read_tree(&dir)
         .into_iter()
         .filter(|(_, b)| is_bare_discharge(b))
@@ -82,12 +90,9 @@ fn public_discharge_samples_convert_faithfully() {
 /// samples — a check that the mapping generalises rather than fits two files.
 #[test]
 fn other_real_nhs_cda_relabelled_as_discharge_convert_faithfully() {
-    let dir = samples_dir();
-    if !dir.is_dir() {
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "SKIPPED: ../shared/samples not present");
+    let Some(dir) = samples_dir_or_skip() else {
         return;
-    }
+    };
     let found: Vec<(String, Vec<u8>)> = read_tree(&dir)
         .into_iter()
         .filter_map(|(rel, b)| relabel_as_discharge(&b).map(|b| (rel, b)))
@@ -144,14 +149,7 @@ fn convert_and_check(found: &[(String, Vec<u8>)]) {
         names.insert(flat, (rel.clone(), bytes.clone()));
     }
     let out = t.path().join("out");
-    let r = run(&[
-        "convert".as_ref(),
-        input.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--progress".as_ref(),
-        "never".as_ref(),
-    ]);
+    let r = convert(&input, &out, &[]);
     let lines = ledger(&out);
     assert_eq!(
         lines.len(),

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{ledger, report, run};
+use common::{bundle_of, convert as run_convert, ledger, report, section_div};
 use serde_json::Value;
 
 /// discharge_05 with its structuredBody replaced by `body`.
@@ -53,14 +53,7 @@ fn convert(
         std::fs::write(input.join(name), text).unwrap();
     }
     let out = t.path().join("out");
-    let r = run(&[
-        "convert".as_ref(),
-        input.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--progress".as_ref(),
-        "never".as_ref(),
-    ]);
+    let r = run_convert(&input, &out, &[]);
     assert!(r.code == 0, "{}", r.dump());
     let lines = ledger(&out)
         .into_iter()
@@ -70,22 +63,7 @@ fn convert(
 }
 
 fn clinical_summary(out: &std::path::Path, line: &Value) -> String {
-    let bytes = std::fs::read(out.join(line["output"].as_str().unwrap())).unwrap();
-    let b: Value = serde_json::from_slice(&bytes).unwrap();
-    let doc = b["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["resource"]["resourceType"] == "Bundle")
-        .unwrap();
-    let comp = &doc["resource"]["entry"][0]["resource"];
-    comp["section"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["title"] == "Clinical summary")
-        .map(|s| s["text"]["div"].as_str().unwrap().to_string())
-        .unwrap_or_default()
+    section_div(&bundle_of(out, line), "Clinical summary").unwrap_or_default()
 }
 
 #[test]

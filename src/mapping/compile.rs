@@ -952,6 +952,19 @@ fn check_expr(cx: &Ctx, e: &Expr) -> Result<(), CompileError> {
     }
 }
 
+/// `-> SLICE` at the cursor: the slice key, checked against the ToC type.
+fn target_slice(cx: &Ctx, c: &mut Cursor, slices: &[SliceDef]) -> Result<String, CompileError> {
+    c.expect("->")?;
+    c.ws();
+    let at = c.loc();
+    let s = c
+        .word()
+        .ok_or_else(|| c.err("expected a slice key"))?
+        .to_string();
+    slice_check(cx, slices, &s, at)?;
+    Ok(s)
+}
+
 fn slice_check(cx: &Ctx, slices: &[SliceDef], key: &str, loc: Loc) -> Result<(), CompileError> {
     if slices.iter().any(|s| s.key == key) {
         Ok(())
@@ -1004,16 +1017,7 @@ fn compile_sections(
         if c.eat_kw("unstructured") {
             c.ws();
             let p = path::parse(&mut c, &cx.ns)?;
-            c.ws();
-            c.expect("->")?;
-            c.ws();
-            let at = c.loc();
-            let s = c
-                .word()
-                .ok_or_else(|| c.err("expected a slice key"))?
-                .to_string();
-            slice_check(cx, slices, &s, at)?;
-            unstructured.push((p, s));
+            unstructured.push((p, target_slice(cx, &mut c, slices)?));
         } else if c.eat_kw("route") {
             c.ws();
             let m = if c.eat_kw("code") {
@@ -1035,15 +1039,10 @@ fn compile_sections(
             } else {
                 return Err(c.err("expected code, template, title or top-title"));
             };
-            c.expect("->")?;
-            c.ws();
-            let at = c.loc();
-            let s = c
-                .word()
-                .ok_or_else(|| c.err("expected a slice key"))?
-                .to_string();
-            slice_check(cx, slices, &s, at)?;
-            routes.push(Route { m, slice: s });
+            routes.push(Route {
+                m,
+                slice: target_slice(cx, &mut c, slices)?,
+            });
         } else if c.eat_kw("container") {
             c.ws();
             if !c.eat_kw("title") {

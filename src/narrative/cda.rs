@@ -72,35 +72,43 @@ impl std::ops::Deref for Wrappers {
     }
 }
 
+/// The CSS for `code` (any letter case) in a (style code, CSS) table.
+fn css_of(table: &[(&str, &'static str)], code: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        .map(|(_, css)| *css)
+}
+
 /// CSS of the underline and rule style codes (any letter case).
 fn rule_style(code: &str) -> Option<&'static str> {
-    [
-        ("underline", "text-decoration: underline"),
-        ("lrule", "border-left: 1px solid"),
-        ("rrule", "border-right: 1px solid"),
-        ("toprule", "border-top: 1px solid"),
-        ("botrule", "border-bottom: 1px solid"),
-    ]
-    .iter()
-    .find(|(c, _)| c.eq_ignore_ascii_case(code))
-    .map(|(_, css)| *css)
+    css_of(
+        &[
+            ("underline", "text-decoration: underline"),
+            ("lrule", "border-left: 1px solid"),
+            ("rrule", "border-right: 1px solid"),
+            ("toprule", "border-top: 1px solid"),
+            ("botrule", "border-bottom: 1px solid"),
+        ],
+        code,
+    )
 }
 
 /// CSS of a list style code (any letter case).
 fn list_style(code: &str) -> Option<&'static str> {
-    [
-        ("disc", "list-style-type: disc"),
-        ("circle", "list-style-type: circle"),
-        ("square", "list-style-type: square"),
-        ("arabic", "list-style-type: decimal"),
-        ("littleroman", "list-style-type: lower-roman"),
-        ("bigroman", "list-style-type: upper-roman"),
-        ("littlealpha", "list-style-type: lower-alpha"),
-        ("bigalpha", "list-style-type: upper-alpha"),
-    ]
-    .iter()
-    .find(|(c, _)| c.eq_ignore_ascii_case(code))
-    .map(|(_, css)| *css)
+    css_of(
+        &[
+            ("disc", "list-style-type: disc"),
+            ("circle", "list-style-type: circle"),
+            ("square", "list-style-type: square"),
+            ("arabic", "list-style-type: decimal"),
+            ("littleroman", "list-style-type: lower-roman"),
+            ("bigroman", "list-style-type: upper-roman"),
+            ("littlealpha", "list-style-type: lower-alpha"),
+            ("bigalpha", "list-style-type: upper-alpha"),
+        ],
+        code,
+    )
 }
 
 /// Attribute value checks for the pass-through attributes (§5.3); an invalid

@@ -881,6 +881,19 @@ impl<'a> Document<'a> {
 
     /// Concatenated text of all descendant text nodes.
     pub fn string_value(&self, id: NodeId) -> Cow<'_, str> {
+        self.text_of(id, false)
+    }
+
+    /// [`Document::string_value`] with a space at each child element's
+    /// start and end: the text of a data-type element whose parts are
+    /// elements (`addr`, `name`) reads `12 Wherry Lane Brackley Fen` even
+    /// when the parts are written without whitespace between them.
+    /// (Whitespace is not collapsed here.)
+    pub fn string_value_spaced(&self, id: NodeId) -> Cow<'_, str> {
+        self.text_of(id, true)
+    }
+
+    fn text_of(&self, id: NodeId, spaced: bool) -> Cow<'_, str> {
         let n = &self.nodes[id as usize];
         if n.kind == NodeKind::Text {
             return Cow::Borrowed(&n.text);
@@ -893,51 +906,21 @@ impl<'a> Document<'a> {
             }
         }
         let mut out = String::new();
-        self.collect_text(id, &mut out);
+        self.collect_text(id, spaced, &mut out);
         Cow::Owned(out)
     }
 
-    /// [`Document::string_value`] with a space at each child element's
-    /// start and end: the text of a data-type element whose parts are
-    /// elements (`addr`, `name`) reads `12 Wherry Lane Brackley Fen` even
-    /// when the parts are written without whitespace between them.
-    /// (Whitespace is not collapsed here.)
-    pub fn string_value_spaced(&self, id: NodeId) -> Cow<'_, str> {
-        let n = &self.nodes[id as usize];
-        if n.kind == NodeKind::Text {
-            return Cow::Borrowed(&n.text);
-        }
-        let mut kids = self.children(id);
-        if let (Some(only), None) = (kids.next(), kids.next()) {
-            if self.nodes[only as usize].kind == NodeKind::Text {
-                return Cow::Borrowed(&self.nodes[only as usize].text);
-            }
-        }
-        let mut out = String::new();
-        self.collect_text_spaced(id, &mut out);
-        Cow::Owned(out)
-    }
-
-    fn collect_text_spaced(&self, id: NodeId, out: &mut String) {
+    fn collect_text(&self, id: NodeId, spaced: bool, out: &mut String) {
         for c in self.children(id) {
             let n = &self.nodes[c as usize];
             match n.kind {
                 NodeKind::Text => out.push_str(&n.text),
-                NodeKind::Element => {
+                NodeKind::Element if spaced => {
                     out.push(' ');
-                    self.collect_text_spaced(c, out);
+                    self.collect_text(c, spaced, out);
                     out.push(' ');
                 }
-            }
-        }
-    }
-
-    fn collect_text(&self, id: NodeId, out: &mut String) {
-        for c in self.children(id) {
-            let n = &self.nodes[c as usize];
-            match n.kind {
-                NodeKind::Text => out.push_str(&n.text),
-                NodeKind::Element => self.collect_text(c, out),
+                NodeKind::Element => self.collect_text(c, spaced, out),
             }
         }
     }

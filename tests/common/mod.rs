@@ -85,6 +85,49 @@ pub fn ledger(out: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `itkbridge convert INPUT --out OUT --progress never [EXTRA…]`.
+pub fn convert(input: &Path, out: &Path, extra: &[&std::ffi::OsStr]) -> Run {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "convert".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--progress".as_ref(),
+        "never".as_ref(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// The converted bundle of a `converted` ledger line.
+pub fn bundle_of(out: &Path, line: &serde_json::Value) -> serde_json::Value {
+    let rel = line["output"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not converted: {line}"));
+    serde_json::from_slice(&std::fs::read(out.join(rel)).expect("bundle file"))
+        .expect("bundle JSON")
+}
+
+/// The document Bundle inside a message Bundle.
+pub fn document_bundle(message: &serde_json::Value) -> &serde_json::Value {
+    &message["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Bundle")
+        .expect("a document Bundle entry")["resource"]
+}
+
+/// The `div` of the Composition section titled `title`, if there is one.
+pub fn section_div(message: &serde_json::Value, title: &str) -> Option<String> {
+    document_bundle(message)["entry"][0]["resource"]["section"]
+        .as_array()?
+        .iter()
+        .find(|s| s["title"] == title)
+        .and_then(|s| s["text"]["div"].as_str())
+        .map(str::to_string)
+}
+
 /// Parse `OUT/report.json`.
 pub fn report(out: &Path) -> serde_json::Value {
     let bytes = std::fs::read(out.join("report.json")).expect("report.json");
