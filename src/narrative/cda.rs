@@ -59,6 +59,10 @@ impl Style {
     }
 }
 
+/// The attributes of one element: a handful at most, kept inline (an
+/// allocation per table cell showed in profiles).
+type Attrs<'v> = smallvec::SmallVec<[Attr<'v>; 4]>;
+
 /// The inline wrappers of a style (`b`, `i`, `em`), in that order.
 struct Wrappers {
     tags: [&'static str; 3],
@@ -297,9 +301,9 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
     }
 
     /// Map attributes: returns pass-through XHTML attributes and the style.
-    fn attrs(&mut self, id: NodeId, local: &str) -> (Vec<Attr<'d>>, Style) {
+    fn attrs(&mut self, id: NodeId, local: &str) -> (Attrs<'d>, Style) {
         let d = self.doc;
-        let mut out: Vec<Attr<'d>> = Vec::new();
+        let mut out = Attrs::new();
         let mut style = Style::default();
         let keep = passthrough(local);
         for a in d.attrs(id) {
@@ -347,7 +351,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
         (out, style)
     }
 
-    fn with_css(mut attrs: Vec<Attr<'d>>, style: &Style) -> Vec<Attr<'d>> {
+    fn with_css(mut attrs: Attrs<'d>, style: &Style) -> Attrs<'d> {
         if !style.css.is_empty() {
             attrs.push(("style", Cow::Owned(style.css.join("; "))));
         }
@@ -495,7 +499,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
                 .open_inline("a", &[("href", Cow::Borrowed(href.as_str()))]);
         } else {
             self.w
-                .open_inline("span", &Self::with_css(Vec::new(), &style));
+                .open_inline("span", &Self::with_css(Attrs::new(), &style));
         }
         for t in wrappers.iter() {
             self.w.open_inline(t, &[]);
