@@ -288,6 +288,18 @@ fn parent_of(loc: &str) -> String {
     }
 }
 
+/// Where a required `meta.profile` URL that is not declared is reported:
+/// at the declared profile (`meta.profile[0]`, present but wrong), else at
+/// `meta`, else at the resource (a missing element is reported at its
+/// parent).
+fn profile_loc(v: &Value, loc: &str) -> String {
+    match get(v, "meta") {
+        Some(m) if !arr(m, "profile").is_empty() => format!("{loc}.meta.profile[0]"),
+        Some(_) => format!("{loc}.meta"),
+        None => loc.to_string(),
+    }
+}
+
 // ---------------------------------------------------------------- entry point
 
 /// The document-level checks on a bare ITK-Document-Bundle-1 (no message
@@ -446,7 +458,7 @@ fn check_message_bundle(b: &Value, out: &mut Out) {
     if !has_profile(b, MESSAGE_BUNDLE_PROFILE) {
         out.error(
             r::MESSAGE_BUNDLE,
-            "Bundle.meta.profile",
+            &profile_loc(b, "Bundle"),
             format!("meta.profile must contain {MESSAGE_BUNDLE_PROFILE}"),
         );
     }
@@ -686,7 +698,7 @@ fn check_header(h: &Entry, outer: &BundleIndex, docs: &[&Entry], out: &mut Out) 
     if !has_profile(mh, MESSAGE_HEADER_PROFILE) {
         out.error(
             r::HEADER_PROFILE,
-            &format!("{loc}.meta.profile"),
+            &profile_loc(mh, &loc),
             format!("MessageHeader meta.profile must contain {MESSAGE_HEADER_PROFILE}"),
         );
     }
@@ -1138,7 +1150,7 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
     if !has_profile(doc, DOCUMENT_BUNDLE_PROFILE) {
         out.error(
             r::DOCUMENT_BUNDLE,
-            &format!("{loc}.meta.profile"),
+            &profile_loc(doc, loc),
             format!("meta.profile must contain {DOCUMENT_BUNDLE_PROFILE}"),
         );
     }
@@ -1230,9 +1242,7 @@ fn check_agreement(
             .is_some()
     }) {
         Some(i) => format!("{cloc}.meta.profile[{i}]"),
-        None if !profiles.is_empty() => format!("{cloc}.meta.profile[0]"),
-        None if get(comp, "meta").is_some() => format!("{cloc}.meta"),
-        None => cloc.to_string(),
+        None => profile_loc(comp, cloc),
     };
 
     if by_profile.is_none() {

@@ -273,12 +273,22 @@ fn outer_bundle_shape() {
 
     let mut m = valid_message();
     m["meta"]["profile"] = json!([]);
+    expect(&m, r::MESSAGE_BUNDLE, Severity::Error, "Bundle.meta");
+
+    // A wrong profile is reported where it is declared.
+    let mut m = valid_message();
+    m["meta"]["profile"] = json!(["http://hl7.org/fhir/StructureDefinition/Bundle"]);
     expect(
         &m,
         r::MESSAGE_BUNDLE,
         Severity::Error,
-        "Bundle.meta.profile",
+        "Bundle.meta.profile[0]",
     );
+
+    // No meta at all: at the Bundle.
+    let mut m = valid_message();
+    m.as_object_mut().unwrap().remove("meta");
+    expect(&m, r::MESSAGE_BUNDLE, Severity::Error, "Bundle");
 
     let mut m = valid_message();
     m["identifier"].as_object_mut().unwrap().remove("value");
@@ -320,7 +330,7 @@ fn message_header_must_be_first_and_unique() {
         &m,
         r::HEADER_PROFILE,
         Severity::Error,
-        "Bundle.entry[0].resource.meta.profile",
+        "Bundle.entry[0].resource.meta.profile[0]",
     );
 }
 
