@@ -1194,6 +1194,9 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
                         ),
                     );
                 }
+                if e.rtype() == Some("Binary") {
+                    check_attachment_type(res, &e.res_loc(), out);
+                }
             }
         }
     }
@@ -1217,6 +1220,56 @@ fn check_document(doc: &Value, loc: &str, hdr: &HeaderFacts, out: &mut Out) {
         }
     };
     check_composition(comp, &first.rloc(), &index, hdr, out);
+}
+
+/// The MIME types GP IT suppliers are expected to accept for ToC
+/// attachments ([EDIS-IG] `design/build_attachments.md`; `image/jpg` is
+/// listed beside `image/jpeg`). PDF is the default.
+const ATTACHMENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/rtf",
+    "text/html",
+    "text/plain",
+    "text/xml",
+    "image/jpeg",
+    "image/jpg",
+    "image/png",
+    "image/tiff",
+];
+
+/// An attachment (Binary) `contentType` outside [`ATTACHMENT_TYPES`] is an
+/// error (receivers answer 20005, the NHS Digital harness 20004); one in
+/// the list but not PDF is a warning (the IG says SHOULD be PDF, and the
+/// harness approves `application/pdf` only). Parameters (`; charset=…`)
+/// and case are ignored. A missing contentType is a core cardinality
+/// error, reported elsewhere.
+fn check_attachment_type(res: &Value, rloc: &ResourceLoc<'_>, out: &mut Out) {
+    let Some(ct) = s(res, "contentType") else {
+        return;
+    };
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    if media.eq_ignore_ascii_case("application/pdf") {
+        return;
+    }
+    let loc = format!("{rloc}.contentType");
+    if ATTACHMENT_TYPES
+        .iter()
+        .any(|t| media.eq_ignore_ascii_case(t))
+    {
+        out.warn(
+            r::ATTACHMENT_TYPE,
+            &loc,
+            "attachments should be PDF (application/pdf, the default ToC attachment format; the NHS Digital test harness approves only PDF)",
+        );
+    } else {
+        out.error(
+            r::ATTACHMENT_TYPE,
+            &loc,
+            "attachment contentType is not a MIME type GP systems are expected to accept (pdf, doc, docx, rtf, html, txt, xml, jpeg, png, tiff); receivers answer 20005",
+        );
+    }
 }
 
 /// event ↔ MessageDefinition ↔ Composition profile; returns the document

@@ -70,6 +70,7 @@
 //! | `mandatory-section` | error | at least one section; Allergies and adverse reactions (886921000000105) and Patient demographics (886731000000109) present |
 //! | `ig-mandatory-section` | warning | sections the IG heading table calls "Mandatory" for this document type are present |
 //! | `meta-profile` | warning | every resource in the document Bundle declares `meta.profile` |
+//! | `attachment-type` | error / warning | a Binary (attachment) `contentType` is one of the MIME types GP systems accept for ToC attachments (pdf, doc, docx, rtf, html, txt, xml, jpeg/jpg, png, tiff; error otherwise, receiver 20005), and PDF (warning otherwise: the IG's default, the only type the NHS Digital harness approves) |
 //!
 //! The section tables (code, display, title, cardinalities per ToC document
 //! type) are data in [`sections`].
@@ -185,6 +186,8 @@ pub mod rules {
     pub const IG_MANDATORY_SECTION: &str = "ig-mandatory-section";
     /// meta.profile declared.
     pub const META_PROFILE: &str = "meta-profile";
+    /// Attachment (Binary) MIME type.
+    pub const ATTACHMENT_TYPE: &str = "attachment-type";
 
     /// Every rule id, in table order.
     pub const ALL: &[&str] = &[
@@ -223,6 +226,7 @@ pub mod rules {
         MANDATORY_SECTION,
         IG_MANDATORY_SECTION,
         META_PROFILE,
+        ATTACHMENT_TYPE,
     ];
 }
 
@@ -335,6 +339,8 @@ impl Issue {
                 }
             }
             rules::EVENT_DEFINITION if m.contains("MessageDefinition") => "10004",
+            // Unsupported file type received as an attachment.
+            rules::ATTACHMENT_TYPE => "20005",
             rules::MESSAGE_BUNDLE
             | rules::ITK_ENTRY_ORDER
             | rules::HEADER_PROFILE
@@ -383,6 +389,8 @@ pub fn issue_type(rule: &str, message: &str) -> &'static str {
         | rules::PATIENT_IDENTIFIER
         | rules::COMPOSITION_FIELDS => "required",
         rules::IG_MANDATORY_SECTION => "business-rule",
+        // §9: 20004 / 20005 carry issue type `security`.
+        rules::ATTACHMENT_TYPE => "security",
         rules::HANDLING_KEYS => "processing",
         rules::SECTION_CODE | rules::EVENT_CODING => "code-invalid",
         r if is_invariant_key(r) => "invariant",

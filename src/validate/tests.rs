@@ -1039,3 +1039,70 @@ fn every_rule_id_is_documented() {
     }
     assert!(doc.contains("`bdl-1` … `txt-2`"));
 }
+
+/// A Binary attachment appended to the document Bundle; returns its
+/// resource location.
+fn with_attachment(m: &mut Value, content_type: &str) -> String {
+    const BIN: &str = "0b1e7c6a-6f4e-4b8a-9d1c-0000000000cc";
+    let entries = m["entry"][3]["resource"]["entry"].as_array_mut().unwrap();
+    entries.push(json!({
+        "fullUrl": urn(BIN),
+        "resource": {
+            "resourceType": "Binary", "id": BIN,
+            "meta": {"profile": [format!("{SD}ITK-Attachment-Binary-1")]},
+            "contentType": content_type,
+            "content": "JVBERi0xLjQK"
+        }
+    }));
+    format!(
+        "Bundle.entry[3].resource.entry[{}].resource",
+        entries.len() - 1
+    )
+}
+
+#[test]
+fn attachment_mime_types() {
+    // PDF, with or without parameters and in any case: no finding.
+    for ct in ["application/pdf", "Application/PDF; name=letter.pdf"] {
+        let mut m = valid_message();
+        with_attachment(&mut m, ct);
+        let issues = validate_message(&m);
+        assert!(
+            !issues.iter().any(|i| i.rule == r::ATTACHMENT_TYPE),
+            "{ct}: {issues:#?}"
+        );
+    }
+    // In the IG's list but not PDF: a warning.
+    for ct in [
+        "image/png",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain; charset=utf-8",
+    ] {
+        let mut m = valid_message();
+        let loc = with_attachment(&mut m, ct);
+        let issues = expect(
+            &m,
+            r::ATTACHMENT_TYPE,
+            Severity::Warning,
+            &format!("{loc}.contentType"),
+        );
+        assert!(blocking(&issues).is_empty(), "{ct}: {issues:#?}");
+    }
+    // Outside the list: an error the receiver answers with 20005, and the
+    // message does not quote the value.
+    let mut m = valid_message();
+    let loc = with_attachment(&mut m, "application/x-zzyzx-archive");
+    let issues = expect(
+        &m,
+        r::ATTACHMENT_TYPE,
+        Severity::Error,
+        &format!("{loc}.contentType"),
+    );
+    let i = issues
+        .iter()
+        .find(|i| i.rule == r::ATTACHMENT_TYPE)
+        .unwrap();
+    assert_eq!(i.itk_response(), Some("20005"));
+    assert_eq!(i.code, "security");
+    assert!(!i.message.contains("zzyzx"), "{i}");
+}
