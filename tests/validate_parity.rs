@@ -223,6 +223,7 @@ mod digests {
         ("mutant/edis-054", None, 25, 0xc5b2195f58a9af63),
         ("mutant/edis-055", None, 26, 0x5144bf57a85f7303),
         ("mutant/edis-056", None, 25, 0x680f1de0cd8ea935),
+        ("mutant/edis-057", None, 24, 0xb3f57e20b19670f6),
         ("mutant/mh-001", None, 15, 0x3270fdbb5d033399),
         ("mutant/mh-002", None, 15, 0x12613296960cf195),
         ("mutant/mh-003", None, 15, 0xd901ec648f11c4ce),
@@ -317,7 +318,7 @@ mod digests {
         ("mutant/ecd-036", None, 21, 0x1df4918a61d58d5b),
         ("mutant/ecd-037", None, 25, 0xd0136cee0058a5da),
         ("mutant/ecd-038", None, 19, 0xdce50088e77591b8),
-        ("mutant/ecd-039", None, 19, 0xc351d4427e7f4c57),
+        ("mutant/ecd-039", None, 20, 0x3f66752e557df297),
         ("mutant/ecd-040", None, 20, 0xeb1e2c2a86c91e5e),
         ("mutant/ecd-041", None, 19, 0x67678844488446be),
         ("mutant/ecd-042", None, 19, 0x9b6fea108bb6ae64),
@@ -431,8 +432,8 @@ mod digests {
         (
             "golden/discharge_07_legacy_generic_cda.json",
             Some(0x283aac6c25e9e574),
-            2,
-            0xf6e11a293cacbe7e,
+            3,
+            0x1767cedd08189e94,
         ),
     ];
 }

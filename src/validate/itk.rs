@@ -34,6 +34,8 @@ const RECIPIENT_TYPE_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-Rec
 const EVENT_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-MessageEvent-2";
 const CARE_SETTING_URL: &str =
     "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-CareSettingType-1";
+const ODS_ORGANIZATION_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+const GP_PRACTICE_CODE: &str = "886711000000101";
 const XHTML_DIV_START: &str = "<div xmlns=\"http://www.w3.org/1999/xhtml\"";
 
 const KEY_BUS_ACK: &str = "BusAckRequested";
@@ -1502,6 +1504,47 @@ fn check_composition(
         }
     }
     check_sections(comp, cloc, doc_type, out);
+    check_gp_practice(comp, index, out);
+}
+
+/// The GP practice section (886711000000101): every Organization it
+/// references carries the practice's ODS organisation code
+/// (`https://fhir.nhs.uk/Id/ods-organization-code`; `V81999` when the
+/// practice is unknown) — [EDIS-IG] GP practice section, target §6, §10.11.
+/// An implementation-guide rule, so a warning, reported at the
+/// Organization (the identifier slice it lacks is missing).
+fn check_gp_practice(comp: &Value, index: &BundleIndex, out: &mut Out) {
+    let mut seen: Vec<usize> = Vec::new();
+    for sec in arr(comp, "section") {
+        let code = get(sec, "code")
+            .map(|c| arr(c, "coding"))
+            .and_then(|c| c.first())
+            .and_then(|c| s(c, "code"));
+        if code != Some(GP_PRACTICE_CODE) {
+            continue;
+        }
+        for e in arr(sec, "entry") {
+            let Some(t) = s(e, "reference").and_then(|r| index.resolve(r)) else {
+                continue; // unresolved: ref-resolve
+            };
+            let (Some("Organization"), Some(org)) = (t.rtype(), t.resource) else {
+                continue; // other targets: section entry target checks
+            };
+            let has_ods = arr(org, "identifier")
+                .iter()
+                .any(|i| s(i, "system") == Some(ODS_ORGANIZATION_SYSTEM) && non_empty(i, "value"));
+            if !has_ods && !seen.contains(&t.loc.i) {
+                seen.push(t.loc.i);
+                out.warn(
+                    r::GP_PRACTICE_ODS,
+                    &t.rloc(),
+                    format!(
+                        "the GP practice Organization has no identifier with system {ODS_ORGANIZATION_SYSTEM} (the practice ODS code, V81999 when unknown)"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn check_care_setting(comp: &Value, cloc: &str, out: &mut Out) {

@@ -70,6 +70,7 @@
 //! | `mandatory-section` | error | at least one section; Allergies and adverse reactions (886921000000105) and Patient demographics (886731000000109) present |
 //! | `ig-mandatory-section` | warning | sections the IG heading table calls "Mandatory" for this document type are present |
 //! | `meta-profile` | warning | every resource in the document Bundle declares `meta.profile` |
+//! | `gp-practice-ods` | warning | every Organization the GP practice section references carries an ODS organisation code identifier (V81999 when the practice is unknown; an IG rule) |
 //! | `attachment-type` | error / warning | a Binary (attachment) `contentType` is one of the MIME types GP systems accept for ToC attachments (pdf, doc, docx, rtf, html, txt, xml, jpeg/jpg, png, tiff; error otherwise, receiver 20005), and PDF (warning otherwise: the IG's default, the only type the NHS Digital harness approves) |
 //!
 //! The section tables (code, display, title, cardinalities per ToC document
@@ -186,6 +187,8 @@ pub mod rules {
     pub const IG_MANDATORY_SECTION: &str = "ig-mandatory-section";
     /// meta.profile declared.
     pub const META_PROFILE: &str = "meta-profile";
+    /// GP practice Organization without an ODS organisation code.
+    pub const GP_PRACTICE_ODS: &str = "gp-practice-ods";
     /// Attachment (Binary) MIME type.
     pub const ATTACHMENT_TYPE: &str = "attachment-type";
 
@@ -226,6 +229,7 @@ pub mod rules {
         MANDATORY_SECTION,
         IG_MANDATORY_SECTION,
         META_PROFILE,
+        GP_PRACTICE_ODS,
         ATTACHMENT_TYPE,
     ];
 }
@@ -388,7 +392,7 @@ pub fn issue_type(rule: &str, message: &str) -> &'static str {
         | rules::SECTION_ENTRY
         | rules::PATIENT_IDENTIFIER
         | rules::COMPOSITION_FIELDS => "required",
-        rules::IG_MANDATORY_SECTION => "business-rule",
+        rules::IG_MANDATORY_SECTION | rules::GP_PRACTICE_ODS => "business-rule",
         // §9: 20004 / 20005 carry issue type `security`.
         rules::ATTACHMENT_TYPE => "security",
         rules::HANDLING_KEYS => "processing",

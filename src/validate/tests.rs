@@ -1106,3 +1106,47 @@ fn attachment_mime_types() {
     assert_eq!(i.code, "security");
     assert!(!i.message.contains("zzyzx"), "{i}");
 }
+
+#[test]
+fn gp_practice_organization_carries_an_ods_code() {
+    // entry[3] of the document Bundle is the Organization.
+    const ORG_LOC: &str = "Bundle.entry[3].resource.entry[3].resource";
+    let with_gp = |ids: Value| {
+        let mut m = valid_message();
+        comp(&mut m)["section"]
+            .as_array_mut()
+            .unwrap()
+            .push(section("886711000000101", "GP practice", &[ORG]));
+        m["entry"][3]["resource"]["entry"][3]["resource"]["identifier"] = ids;
+        m
+    };
+    let gp_issues = |m: &Value| -> Vec<Issue> {
+        validate_message(m)
+            .into_iter()
+            .filter(|i| i.rule == r::GP_PRACTICE_ODS)
+            .collect()
+    };
+    let ods = "https://fhir.nhs.uk/Id/ods-organization-code";
+    // An ODS organisation code, or the unknown-practice code V81999: fine.
+    for v in ["RA1", "V81999"] {
+        let m = with_gp(json!([{"system": ods, "value": v}]));
+        assert!(gp_issues(&m).is_empty(), "{v}");
+    }
+    // Only a site code: warned once at the Organization, nothing blocking.
+    let m = with_gp(json!([{"system": "https://fhir.nhs.uk/Id/ods-site-code", "value": "RA101"}]));
+    let issues = expect(&m, r::GP_PRACTICE_ODS, Severity::Warning, ORG_LOC);
+    assert!(blocking(&issues).is_empty(), "{issues:#?}");
+    assert_eq!(gp_issues(&m).len(), 1);
+    // Another section referencing the same Organization is not the GP
+    // practice section.
+    let mut m = valid_message();
+    m["entry"][3]["resource"]["entry"][3]["resource"]
+        .as_object_mut()
+        .unwrap()
+        .remove("identifier");
+    comp(&mut m)["section"]
+        .as_array_mut()
+        .unwrap()
+        .push(section("1052891000000108", "Referrer details", &[ORG]));
+    assert!(gp_issues(&m).is_empty());
+}
