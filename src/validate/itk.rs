@@ -334,6 +334,7 @@ pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
         return out.issues;
     }
     check_message_bundle(bundle, &mut out);
+    check_message_size(bundle, &mut out);
     let outer = BundleIndex::new(bundle, "Bundle");
     check_bundle_prohibited(bundle, "Bundle", &mut out);
     check_fullurls(&outer, &mut out);
@@ -496,6 +497,101 @@ fn check_message_bundle(b: &Value, out: &mut Out) {
                 "entry has no resource",
             );
         }
+    }
+}
+
+/// The recommended maximum size of a whole ToC message ([EDIS-IG]
+/// `design/build_attachments.md`: "restrict their overall message size to
+/// a maximum of 5MB"; receivers may answer 20015 "Message too large").
+/// Counted in bytes of the message as compact FHIR JSON, with 1 MB =
+/// 1,000,000 bytes (as `--max-doc-mb`).
+pub(super) const MAX_MESSAGE_BYTES: usize = 5_000_000;
+
+/// Bytes of `v` as compact JSON without string escapes, and the bytes of
+/// its strings (keys and values) that escapes could lengthen; stops adding
+/// once the first passes `stop`.
+fn json_size_parts(v: &Value, stop: usize, acc: &mut (usize, usize)) {
+    if acc.0 > stop {
+        return;
+    }
+    match v {
+        Value::Null | Value::Bool(true) => acc.0 += 4,
+        Value::Bool(false) => acc.0 += 5,
+        Value::Number(n) => {
+            struct Count(usize);
+            impl std::fmt::Write for Count {
+                fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                    self.0 += s.len();
+                    Ok(())
+                }
+            }
+            let mut c = Count(0);
+            let _ = std::fmt::Write::write_fmt(&mut c, format_args!("{n}"));
+            acc.0 += c.0;
+        }
+        Value::String(s) => {
+            acc.0 += s.len() + 2;
+            acc.1 += s.len();
+        }
+        Value::Array(a) => {
+            acc.0 += 2 + a.len().saturating_sub(1);
+            for x in a {
+                json_size_parts(x, stop, acc);
+            }
+        }
+        Value::Object(m) => {
+            acc.0 += 2 + m.len().saturating_sub(1);
+            for (k, x) in m {
+                acc.0 += k.len() + 3;
+                acc.1 += k.len();
+                json_size_parts(x, stop, acc);
+            }
+        }
+    }
+}
+
+/// The extra bytes serde_json's escapes add to the strings of `v`
+/// (`"` and `\` one each, `\b \t \n \f \r` one, other control
+/// characters five).
+fn json_escape_extra(v: &Value) -> usize {
+    fn extra(s: &str) -> usize {
+        s.bytes()
+            .map(|b| match b {
+                b'"' | b'\\' | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d => 1,
+                0x00..=0x1f => 5,
+                _ => 0,
+            })
+            .sum()
+    }
+    match v {
+        Value::String(s) => extra(s),
+        Value::Array(a) => a.iter().map(json_escape_extra).sum(),
+        Value::Object(m) => m.iter().map(|(k, x)| extra(k) + json_escape_extra(x)).sum(),
+        _ => 0,
+    }
+}
+
+/// Whether `v` as compact JSON (`serde_json::to_vec(v)`) is longer than
+/// `limit` bytes; the escapes are counted only when they could decide it.
+fn json_longer_than(v: &Value, limit: usize) -> bool {
+    let mut acc = (0, 0);
+    json_size_parts(v, limit, &mut acc);
+    let (raw, strings) = acc;
+    // Escapes add at most five bytes per string byte.
+    if raw > limit || raw.saturating_add(strings.saturating_mul(5)) <= limit {
+        return raw > limit;
+    }
+    raw + json_escape_extra(v) > limit
+}
+
+/// Message size over the recommended 5 MB: a warning for the whole message.
+fn check_message_size(b: &Value, out: &mut Out) {
+    if json_longer_than(b, MAX_MESSAGE_BYTES) {
+        out.warn(
+            r::MESSAGE_SIZE,
+            "Bundle",
+            "the message is larger than the recommended maximum of 5 MB (5,000,000 bytes as compact JSON); receivers may answer 20015 (Message too large)",
+        );
     }
 }
 
@@ -1953,8 +2049,27 @@ fn check_response(h: &Entry, outer: &BundleIndex, out: &mut Out) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_instant, is_lower_uuid, is_sender_reference, INSTANT, SENDER_REFERENCE};
+    use super::{
+        is_instant, is_lower_uuid, is_sender_reference, json_longer_than, INSTANT, SENDER_REFERENCE,
+    };
     use regex::Regex;
+
+    #[test]
+    fn json_size_is_the_compact_serialisation() {
+        let v = serde_json::json!({
+            "resourceType": "Bundle",
+            "a": [1, -2.5, 1e300, 0, null, true, false, [], {}],
+            "q\"k": "quote \" backslash \\ nl \n tab \t cr \r ff \u{c} bs \u{8} nul \u{0} us \u{1f} del \u{7f} é 日本",
+            "n": {"x": "", "y": [{"z": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}]}
+        });
+        let exact = serde_json::to_vec(&v).unwrap().len();
+        // Around the exact size, where the escapes decide.
+        for limit in exact.saturating_sub(40)..exact + 40 {
+            assert_eq!(json_longer_than(&v, limit), exact > limit, "limit {limit}");
+        }
+        assert!(!json_longer_than(&v, usize::MAX));
+        assert!(json_longer_than(&v, 0));
+    }
 
     #[test]
     fn instant_is_the_regex() {

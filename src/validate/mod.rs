@@ -71,6 +71,7 @@
 //! | `ig-mandatory-section` | warning | sections the IG heading table calls "Mandatory" for this document type are present |
 //! | `meta-profile` | warning | every resource in the document Bundle declares `meta.profile` |
 //! | `gp-practice-ods` | warning | every Organization the GP practice section references carries an ODS organisation code identifier (V81999 when the practice is unknown; an IG rule) |
+//! | `message-size` | warning | the whole message, as compact JSON, is at most the recommended 5 MB (5,000,000 bytes; receivers may answer 20015) |
 //! | `attachment-type` | error / warning | a Binary (attachment) `contentType` is one of the MIME types GP systems accept for ToC attachments (pdf, doc, docx, rtf, html, txt, xml, jpeg/jpg, png, tiff; error otherwise, receiver 20005), and PDF (warning otherwise: the IG's default, the only type the NHS Digital harness approves) |
 //!
 //! The section tables (code, display, title, cardinalities per ToC document
@@ -189,6 +190,8 @@ pub mod rules {
     pub const META_PROFILE: &str = "meta-profile";
     /// GP practice Organization without an ODS organisation code.
     pub const GP_PRACTICE_ODS: &str = "gp-practice-ods";
+    /// Message over the recommended 5 MB.
+    pub const MESSAGE_SIZE: &str = "message-size";
     /// Attachment (Binary) MIME type.
     pub const ATTACHMENT_TYPE: &str = "attachment-type";
 
@@ -231,6 +234,7 @@ pub mod rules {
         META_PROFILE,
         GP_PRACTICE_ODS,
         ATTACHMENT_TYPE,
+        MESSAGE_SIZE,
     ];
 }
 
@@ -393,6 +397,7 @@ pub fn issue_type(rule: &str, message: &str) -> &'static str {
         | rules::PATIENT_IDENTIFIER
         | rules::COMPOSITION_FIELDS => "required",
         rules::IG_MANDATORY_SECTION | rules::GP_PRACTICE_ODS => "business-rule",
+        rules::MESSAGE_SIZE => "too-long",
         // §9: 20004 / 20005 carry issue type `security`.
         rules::ATTACHMENT_TYPE => "security",
         rules::HANDLING_KEYS => "processing",

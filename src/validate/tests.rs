@@ -1150,3 +1150,32 @@ fn gp_practice_organization_carries_an_ods_code() {
         .push(section("1052891000000108", "Referrer details", &[ORG]));
     assert!(gp_issues(&m).is_empty());
 }
+
+#[test]
+fn message_over_five_megabytes_is_warned() {
+    // A PDF attachment whose base64 content takes the message just past
+    // 5,000,000 bytes of compact JSON; 100 bytes less stays under.
+    let size = |m: &Value| serde_json::to_vec(m).unwrap().len();
+    let mut m = valid_message();
+    with_attachment(&mut m, "application/pdf");
+    let base = size(&m);
+    let content = &mut m["entry"][3]["resource"]["entry"][5]["resource"]["content"];
+    let pad = itk::MAX_MESSAGE_BYTES + 1 - base + content.as_str().unwrap().len();
+    *content = json!("A".repeat(pad));
+    assert_eq!(size(&m), itk::MAX_MESSAGE_BYTES + 1);
+    let issues = expect(&m, r::MESSAGE_SIZE, Severity::Warning, "Bundle");
+    assert!(blocking(&issues).is_empty(), "{issues:#?}");
+    assert_eq!(
+        issues
+            .iter()
+            .find(|i| i.rule == r::MESSAGE_SIZE)
+            .unwrap()
+            .itk_response(),
+        None
+    );
+
+    m["entry"][3]["resource"]["entry"][5]["resource"]["content"] = json!("A".repeat(pad - 100));
+    assert!(!validate_message(&m)
+        .iter()
+        .any(|i| i.rule == r::MESSAGE_SIZE));
+}
