@@ -429,7 +429,10 @@ mod tests {
             {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Basic", "code": {"text": "x"}}},
             {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Basic", "code": {"text": "y"}}},
             {"fullUrl": "http://a/Basic/1/_history/2", "resource": {"resourceType": "Basic", "code": {"text": "z"}}},
-            {"fullUrl": "urn:uuid:4"}
+            {"fullUrl": "urn:uuid:4"},
+            {"fullUrl": "urn:uuid:5", "resource": {"resourceType": "Basic", "code": {"text": "w"}},
+             "search": {"mode": "match"}, "request": {"method": "GET", "url": "Basic"},
+             "response": {"status": "200 OK"}}
         ]});
         let r = rules(&b);
         for (k, l) in [
@@ -438,6 +441,9 @@ mod tests {
             ("bdl-7", "Bundle.entry[1].fullUrl"),
             ("bdl-8", "Bundle.entry[2].fullUrl"),
             ("bdl-5", "Bundle.entry[3]"),
+            ("bdl-2", "Bundle.entry[4].search"),
+            ("bdl-3", "Bundle.entry[4]"),
+            ("bdl-4", "Bundle.entry[4]"),
         ] {
             assert!(r.contains(&(k, l.to_string())), "{k} at {l}: {r:?}");
         }
