@@ -12,10 +12,32 @@ use std::sync::{Arc, Condvar, Mutex};
 
 /// Working memory charged per byte of input. Measured: a 5 MB markup-dense
 /// discharge document peaks at ~42 MB over the process's base (8.4x), a
-/// 20 MB one at ~185 MB (9.3x); the allocator keeps freed pages a while for
-/// reuse, so eight 5 MB documents one after another peak at ~75 MB over
-/// base. 16 keeps a run of large documents within the budget.
+/// 20 MB one at ~185 MB (9.3x). The allocator keeps freed pages per thread
+/// for reuse, so around large documents the worker hands them back
+/// ([`release_free_memory`]); without that, eight 5 MB documents on eight
+/// threads peaked at 169–186 MB, with it at 82–87 MB. 16 keeps a run of
+/// large documents within the budget.
 pub const COST_PER_BYTE: u64 = 16;
+
+/// Input size from which a document is large enough that the worker hands
+/// the allocator's free pages back before and after converting it.
+pub const LARGE_DOC_BYTES: usize = 1 << 20;
+
+/// Return this thread's free allocator pages to the system, and take back
+/// the blocks other threads freed for it (a bundle made here and freed by
+/// the writer thread). mimalloc otherwise keeps them per thread for reuse,
+/// so after a run of large documents each worker would hold pages of its
+/// last one and peak RSS would grow with the thread count. Called only
+/// around large documents: for small ones the reuse is what keeps the
+/// allocator fast.
+pub fn release_free_memory() {
+    // SAFETY: `mi_collect` takes no pointers and only acts on the calling
+    // thread's mimalloc heap (freeing pages that hold no live block); it is
+    // safe to call at any time from any thread, and a no-op when this
+    // thread never allocated through mimalloc (a library user with another
+    // global allocator).
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
 
 /// A memory budget shared by the workers.
 #[derive(Debug)]

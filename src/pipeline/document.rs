@@ -162,7 +162,14 @@ pub fn process(
     r.times.add(Stage::Read, t.elapsed().as_nanos() as u64);
     // Held until the writer has written this document's bundle.
     r.permit = Some(budget.acquire(bytes.len() as u64 * super::budget::COST_PER_BYTE));
+    let large = bytes.len() >= super::budget::LARGE_DOC_BYTES;
+    if large {
+        super::budget::release_free_memory();
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| convert_into(&mut r, &bytes, maps)));
+    if large {
+        super::budget::release_free_memory();
+    }
     if outcome.is_err() {
         r.bundle = None;
         fail(&mut r, "internal-error", "internal error while converting this document (a bug: please report it with the rule and kind)".into(), None);
@@ -282,8 +289,15 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
         });
     }
     r.coverage = Some(out.coverage.clone());
+    // Serialised first: its length bounds the compact JSON size, which
+    // spares the validator a walk to measure it (the 5 MB message limit).
     let t = Instant::now();
-    let found = validate::validate_for_convert(&out.bundle);
+    let mut v = Vec::with_capacity(bytes.len() * 2);
+    crate::fhir::pretty::write_pretty(&mut v, &out.bundle);
+    v.push(b'\n');
+    r.times.add(Stage::Serialise, t.elapsed().as_nanos() as u64);
+    let t = Instant::now();
+    let found = validate::validate_for_convert_sized(&out.bundle, v.len());
     r.times.add(Stage::Validate, t.elapsed().as_nanos() as u64);
     let mut blocking = false;
     for i in &found {
@@ -317,11 +331,6 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
         ));
         return;
     }
-    let t = Instant::now();
-    let mut v = Vec::with_capacity(bytes.len() * 2);
-    crate::fhir::pretty::write_pretty(&mut v, &out.bundle);
-    v.push(b'\n');
-    r.times.add(Stage::Serialise, t.elapsed().as_nanos() as u64);
     r.bundle = Some(v);
     r.outcome = Outcome::Converted;
 }

@@ -314,6 +314,13 @@ pub(super) fn check_document_bundle(doc: &Value) -> Vec<Issue> {
 }
 
 pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
+    check_message_sized(bundle, None)
+}
+
+/// [`check_message`] for a bundle whose compact JSON is known to be at most
+/// `len_at_most` bytes: the size limit is then only measured when that bound
+/// exceeds it.
+pub(super) fn check_message_sized(bundle: &Value, len_at_most: Option<usize>) -> Vec<Issue> {
     let mut out = Out { issues: Vec::new() };
     if !bundle.is_object() {
         out.push(
@@ -334,7 +341,9 @@ pub(super) fn check_message(bundle: &Value) -> Vec<Issue> {
         return out.issues;
     }
     check_message_bundle(bundle, &mut out);
-    check_message_size(bundle, &mut out);
+    if len_at_most.is_none_or(|n| n > MAX_MESSAGE_BYTES) {
+        check_message_size(bundle, &mut out);
+    }
     let outer = BundleIndex::new(bundle, "Bundle");
     check_bundle_prohibited(bundle, "Bundle", &mut out);
     check_fullurls(&outer, &mut out);

@@ -493,8 +493,23 @@ pub fn validate_for_convert(bundle: &serde_json::Value) -> Vec<Issue> {
     full(bundle, false)
 }
 
+/// [`validate_for_convert`] for a bundle whose compact JSON is known to be
+/// at most `json_len_at_most` bytes (its pretty-printed length will do):
+/// the same issues, without walking the bundle to measure it when that
+/// bound is already within the message size limit.
+pub fn validate_for_convert_sized(
+    bundle: &serde_json::Value,
+    json_len_at_most: usize,
+) -> Vec<Issue> {
+    full_with(bundle, false, Some(json_len_at_most))
+}
+
 fn full(bundle: &serde_json::Value, info: bool) -> Vec<Issue> {
-    let mut issues = itk::check_message(bundle);
+    full_with(bundle, info, None)
+}
+
+fn full_with(bundle: &serde_json::Value, info: bool, len_at_most: Option<usize>) -> Vec<Issue> {
+    let mut issues = itk::check_message_sized(bundle, len_at_most);
     if issues.iter().any(|i| i.severity == Severity::Fatal) {
         return issues;
     }

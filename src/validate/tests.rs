@@ -1174,8 +1174,25 @@ fn message_over_five_megabytes_is_warned() {
         None
     );
 
+    // What convert runs, given the pretty-printed length as the bound, finds
+    // the same issues (the bound only spares measuring a small message).
+    let pretty = |m: &Value| serde_json::to_vec_pretty(m).unwrap().len();
+    let keys = |v: Vec<crate::validate::Issue>| {
+        v.into_iter()
+            .map(|i| (i.rule, i.location, i.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(crate::validate::validate_for_convert_sized(&m, pretty(&m))),
+        keys(crate::validate::validate_for_convert(&m))
+    );
+
     m["entry"][3]["resource"]["entry"][5]["resource"]["content"] = json!("A".repeat(pad - 100));
     assert!(!validate_message(&m)
         .iter()
         .any(|i| i.rule == r::MESSAGE_SIZE));
+    assert_eq!(
+        keys(crate::validate::validate_for_convert_sized(&m, pretty(&m))),
+        keys(crate::validate::validate_for_convert(&m))
+    );
 }
