@@ -179,16 +179,22 @@ pub fn process(
 
 fn fail(r: &mut DocResult, rule: &str, message: String, pos: Option<(u32, u32)>) {
     r.outcome = Outcome::Failed;
-    let at = pos
-        .map(|(l, c)| format!("{}:{l}:{c}: ", r.input))
-        .unwrap_or_else(|| format!("{}: ", r.input));
-    r.reason = Some(format!("{at}{message} [{rule}]"));
+    r.reason = Some(located_reason(r, pos, &message, rule));
     r.position = pos;
     r.issues.push(LedgerIssue {
         severity: "error",
         rule: rule.into(),
         message,
     });
+}
+
+/// `<input>[:<line>:<col>]: <message> [<rule>]`, the ledger reason of a
+/// failed or deliberately skipped document.
+fn located_reason(r: &DocResult, pos: Option<(u32, u32)>, message: &str, rule: &str) -> String {
+    match pos {
+        Some((l, c)) => format!("{}:{l}:{c}: {message} [{rule}]", r.input),
+        None => format!("{}: {message} [{rule}]", r.input),
+    }
 }
 
 /// Convert in-memory bytes (the benchmark and library entry point).
@@ -267,11 +273,7 @@ fn convert_into(r: &mut DocResult, bytes: &[u8], maps: &MapSet) {
         Err(e) if e.skip => {
             r.times.add(Stage::Map, t.elapsed().as_nanos() as u64);
             r.outcome = Outcome::Skipped;
-            let at = e
-                .line_col
-                .map(|(l, c)| format!("{}:{l}:{c}: ", r.input))
-                .unwrap_or_default();
-            r.reason = Some(format!("{at}{} [{}]", e.message, e.rule));
+            r.reason = Some(located_reason(r, e.line_col, &e.message, e.rule));
             r.position = e.line_col;
             return;
         }
