@@ -1779,8 +1779,22 @@ impl W<'_> {
         for (i, id) in ids.iter().enumerate() {
             let eid = format!(" root=\"{}\"", uuid(self.d.ids[4] ^ i as u128));
             let when = format!(" value=\"{}\"", self.d.enc_low.render());
+            let rot = i + usize::from(self.d.x.entry_rot);
+            // Real systems leave out displayName now and then, and not every
+            // coded entry points into the narrative (crosswalk §4.3: the
+            // profiles make Coding.display 1..1, so such an entry must still
+            // convert, its code carried as text or, for a product, narrative
+            // only).
+            let display = |name: &str| {
+                if rot % 5 == 4 {
+                    String::new()
+                } else {
+                    format!(" displayName=\"{name}\"")
+                }
+            };
+            let linked = rot % 7 != 6;
             self.open("entry", " typeCode=\"COMP\" contextConductionInd=\"true\"");
-            match (i + usize::from(self.d.x.entry_rot)) % 3 {
+            match rot % 4 {
                 0 => {
                     self.template("COCD_TP146012UK04#Finding", true);
                     self.open("observation", " classCode=\"OBS\" moodCode=\"EVN\"");
@@ -1788,10 +1802,15 @@ impl W<'_> {
                     let code = if i % 4 == 3 {
                         " nullFlavor=\"UNK\"".to_string()
                     } else {
-                        format!(" code=\"420422005\" codeSystem=\"{SNOMED}\" displayName=\"Fictional finding\"")
+                        format!(
+                            " code=\"420422005\" codeSystem=\"{SNOMED}\"{}",
+                            display("Fictional finding")
+                        )
                     };
                     self.open("code", &code);
-                    self.reference(id);
+                    if linked {
+                        self.reference(id);
+                    }
                     self.close("code");
                     self.empty("statusCode", " code=\"completed\"");
                     self.empty("effectiveTime", &when);
@@ -1803,13 +1822,41 @@ impl W<'_> {
                     self.empty("id", &eid);
                     self.open(
                         "code",
-                        &format!(" code=\"387713003\" codeSystem=\"{SNOMED}\" displayName=\"Fictional procedure\""),
+                        &format!(
+                            " code=\"387713003\" codeSystem=\"{SNOMED}\"{}",
+                            display("Fictional procedure")
+                        ),
                     );
-                    self.reference(id);
+                    if linked {
+                        self.reference(id);
+                    }
                     self.close("code");
                     self.empty("statusCode", " code=\"completed\"");
                     self.empty("effectiveTime", &when);
                     self.close("procedure");
+                }
+                2 => {
+                    self.template("COCD_TP146011UK04#Diagnosis", true);
+                    self.open("observation", " classCode=\"OBS\" moodCode=\"EVN\"");
+                    self.empty("id", &eid);
+                    self.empty(
+                        "code",
+                        &format!(" code=\"282291009\" codeSystem=\"{SNOMED}\" displayName=\"Diagnosis interpretation\""),
+                    );
+                    self.empty("statusCode", " code=\"completed\"");
+                    self.empty("effectiveTime", &when);
+                    self.open(
+                        "value",
+                        &format!(
+                            " xsi:type=\"CV\" code=\"38341003\" codeSystem=\"{SNOMED}\"{}",
+                            display("Fictional diagnosis")
+                        ),
+                    );
+                    if linked {
+                        self.reference(id);
+                    }
+                    self.close("value");
+                    self.close("observation");
                 }
                 _ => {
                     self.template("COCD_TP146033UK04#SupplyMedication", true);
@@ -1827,12 +1874,17 @@ impl W<'_> {
                         " classCode=\"MMAT\" determinerCode=\"KIND\"",
                     );
                     let code = if i % 2 == 0 {
-                        format!(" code=\"605911000001102\" codeSystem=\"{SNOMED}\" displayName=\"Fictional tablets\"")
+                        format!(
+                            " code=\"605911000001102\" codeSystem=\"{SNOMED}\"{}",
+                            display("Fictional tablets")
+                        )
                     } else {
                         " nullFlavor=\"UNK\"".to_string()
                     };
                     self.open("code", &code);
-                    self.reference(id);
+                    if linked {
+                        self.reference(id);
+                    }
                     self.close("code");
                     self.close("manufacturedMaterial");
                     self.close("manufacturedProduct");
