@@ -240,11 +240,12 @@ pub fn build(plan: &Plan, env: &mut Env) -> Result<(Vec<J>, Coverage), RunError>
         if !s.rows.is_empty() {
             div.push_str("<table><tbody>");
             div.push_str(&s.rows);
-            div.push_str("</tbody></table>");
+            div.push_str("</tbody></table>\n");
             any = true;
         }
         for b in &s.blocks {
             div.push_str(b);
+            div.push('\n');
             any = true;
         }
         if !any {
@@ -675,7 +676,11 @@ impl Router<'_, '_, '_, '_> {
             self.cov.sections += 1;
             self.cov.inherited += 1;
             let start = html.len();
-            html.push_str("<div>");
+            // A line break before each nested block (and after each
+            // heading and block, below): the words of one source section's
+            // text never run into a neighbour's or a heading's when the div
+            // is read as plain text.
+            html.push_str("\n<div>");
             let title = self.titled(c).map(|t| t.0.clone());
             if let Some(t) = &title {
                 heading(level.min(6), t, html);
@@ -733,5 +738,5 @@ fn heading(level: u8, text: &str, out: &mut String) {
     narrative::escape_text(text, out);
     out.push_str("</h");
     out.push(l);
-    out.push('>');
+    out.push_str(">\n");
 }

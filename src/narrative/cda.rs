@@ -655,6 +655,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
     fn wrap_stray(&mut self, k: NodeId, tag: &str) -> bool {
         let d = self.doc;
         if d.node(k).kind == NodeKind::Text && d.text(k).chars().all(char::is_whitespace) {
+            self.w.source_whitespace();
             return false;
         }
         let snap = self.w.snapshot();
@@ -780,6 +781,7 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
                     if d.node(k).kind == NodeKind::Text
                         && d.text(k).chars().all(char::is_whitespace)
                     {
+                        self.w.source_whitespace();
                         continue;
                     }
                     if !stray_body {
@@ -934,7 +936,7 @@ mod tests {
     fn lists_with_caption() {
         assert_eq!(
             conv("<list><caption>Meds</caption><item>A</item><item> B <content>c</content></item></list>"),
-            "<p><b>Meds</b></p><ul><li>A</li><li>B <span>c</span></li></ul>"
+            "<p><b>Meds</b></p><ul><li>A</li><li>\nB <span>c</span></li></ul>"
         );
         assert_eq!(
             conv("<list listType=\"ordered\" styleCode=\"LittleRoman\"><item>one</item><item/></list>"),
@@ -1001,11 +1003,11 @@ mod tests {
     fn br_runs_and_whitespace() {
         assert_eq!(
             conv("\n  Line 1<br/>\n  <br/>\n   Line   2 <br/>Line 3\n"),
-            "Line 1<br/><br/>Line 2<br/>Line 3"
+            "Line 1<br/>\n<br/>\nLine 2\n<br/>Line 3"
         );
         assert_eq!(
             conv("<paragraph>\n foo  <content>bar</content>\n baz </paragraph>"),
-            "<p>foo <span>bar</span> baz</p>"
+            "<p>foo <span>bar</span> baz</p>\n"
         );
         assert_eq!(
             conv("<paragraph>a<content> b </content>c</paragraph>"),

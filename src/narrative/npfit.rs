@@ -248,7 +248,7 @@ mod tests {
             out,
             "<h2>Allergies and Adverse Reactions</h2><p>Summary date: 01-Jan-2010</p>\
              <table width=\"100%\"><thead><tr><td>Date</td><td>Allergy</td></tr></thead>\
-             <tbody><tr><td>2009</td><td>Penicillin &amp; rash</td></tr></tbody></table>"
+             <tbody><tr><td>2009</td><td>\nPenicillin &amp; rash</td></tr></tbody></table>"
         );
         assert_eq!(stats.unknown_elements, 2);
         assert_eq!(stats.dropped_attrs, 1);

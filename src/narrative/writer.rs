@@ -9,6 +9,15 @@
 //! block that sits where only inline content is allowed) works the same way
 //! and becomes a `<br/>`.
 //!
+//! Whitespace of the source that these rules swallow between blocks (at a
+//! block's start or end, between rows, cells or items) is not lost as a
+//! separator: one line break is written *outside* the blocks instead
+//! (before the opening tags, after the closing tag), where it changes
+//! nothing on screen. So the words of two cells, items or paragraphs run
+//! together in the output's plain text exactly when they ran together in
+//! the source's (`<td>Marriott</td>\n<td>Pharmacist` never becomes
+//! `MarriottPharmacist`), however that text is read.
+//!
 //! Every emitter can be undone with [`Writer::snapshot`] /
 //! [`Writer::restore`], which is how empty paragraphs, spans, rows and lists
 //! are dropped after the fact in a single pass.
@@ -16,6 +25,11 @@
 use std::borrow::Cow;
 
 use super::{escape_attr, escape_text};
+
+/// XML whitespace.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
 
 /// An attribute to write: name and (unescaped) value, borrowed from the
 /// source document where it is copied unchanged.
@@ -36,6 +50,8 @@ pub(crate) struct Snapshot {
     line_start: bool,
     space_written: bool,
     produced: bool,
+    owed: bool,
+    chain: (usize, bool),
 }
 
 /// The output buffer.
@@ -51,6 +67,12 @@ pub(crate) struct Writer {
     produced: bool,
     /// Inside `pre`: whitespace is kept verbatim.
     preserve: u32,
+    /// The pending whitespace (or break) swallowed source whitespace.
+    owed: bool,
+    /// End of the latest run of opening tags written back to back, and
+    /// whether whitespace (or nothing) precedes that run: whitespace
+    /// swallowed right after such a run is already separated.
+    chain: (usize, bool),
 }
 
 impl Writer {
@@ -68,6 +90,8 @@ impl Writer {
             space_written: false,
             produced: false,
             preserve: 0,
+            owed: false,
+            chain: (usize::MAX, false),
         }
     }
 
@@ -78,6 +102,8 @@ impl Writer {
             line_start: self.line_start,
             space_written: self.space_written,
             produced: self.produced,
+            owed: self.owed,
+            chain: self.chain,
         }
     }
 
@@ -88,6 +114,8 @@ impl Writer {
         self.line_start = s.line_start;
         self.space_written = s.space_written;
         self.produced = s.produced;
+        self.owed = s.owed;
+        self.chain = s.chain;
     }
 
     /// Start tracking whether a subtree produces text; returns the outer flag.
@@ -108,25 +136,76 @@ impl Writer {
 
     fn flush(&mut self) {
         match self.pending {
-            Pending::None => {}
+            Pending::None => return,
             Pending::Space => {
                 self.out.push(' ');
                 self.space_written = true;
             }
             Pending::Break => {
                 self.out.push_str("<br/>");
+                if self.owed {
+                    self.out.push('\n');
+                }
                 self.space_written = false;
             }
         }
         self.pending = Pending::None;
+        self.owed = false;
+        self.chain.0 = usize::MAX;
     }
 
-    fn want(&mut self, p: Pending) {
-        if self.line_start || (p == Pending::Space && self.space_written) {
+    /// `source`: the whitespace is the document's (not a space or break
+    /// the converter adds), so a separator is owed where it is swallowed.
+    fn want(&mut self, p: Pending, source: bool) {
+        if self.line_start {
+            if source {
+                self.separate();
+            }
             return;
+        }
+        if p == Pending::Space && self.space_written {
+            return;
+        }
+        if source {
+            self.owed = true;
         }
         if p > self.pending {
             self.pending = p;
+        }
+    }
+
+    /// Source whitespace swallowed at a block boundary: one line break
+    /// (see the module doc) unless whitespace or nothing precedes —
+    /// including whitespace before the opening tags just written, so a
+    /// block's content stays trimmed whenever the source separated the
+    /// block itself. (Always appended: text is never inserted before what
+    /// is written, which would shift what snapshots point at.)
+    fn separate(&mut self) {
+        if self.out.len() == self.chain.0 && self.chain.1 {
+            return;
+        }
+        if self.out.as_bytes().last().is_some_and(|&b| !is_ws(b)) {
+            self.out.push('\n');
+            self.chain.0 = usize::MAX;
+        }
+    }
+
+    /// Drops pending whitespace at a block boundary; source whitespace
+    /// becomes a separator there.
+    fn drop_pending(&mut self) {
+        let owed = self.owed;
+        self.pending = Pending::None;
+        self.owed = false;
+        if owed {
+            self.separate();
+        }
+    }
+
+    /// Whitespace-only source text where only elements may stand (between
+    /// rows, cells, items): nothing to write but a separator.
+    pub(crate) fn source_whitespace(&mut self) {
+        if self.preserve == 0 {
+            self.separate();
         }
     }
 
@@ -138,6 +217,7 @@ impl Writer {
             }
             self.flush();
             escape_text(s, &mut self.out);
+            self.chain.0 = usize::MAX;
             if s.chars().any(|c| !c.is_whitespace()) {
                 self.produced = true;
             }
@@ -154,7 +234,7 @@ impl Writer {
         let mut i = 0;
         while i < b.len() {
             if ws(b[i]) {
-                self.want(Pending::Space);
+                self.want(Pending::Space, true);
                 i += 1;
                 continue;
             }
@@ -178,20 +258,24 @@ impl Writer {
                 self.produced = true;
             }
             escape_text(run, &mut self.out);
+            self.chain.0 = usize::MAX;
         }
     }
 
     /// A space that separates inline runs (e.g. after a paragraph caption).
     pub(crate) fn soft_space(&mut self) {
-        self.want(Pending::Space);
+        self.want(Pending::Space, false);
     }
 
     /// A line break that is only written if more inline content follows.
     pub(crate) fn soft_break(&mut self) {
-        self.want(Pending::Break);
+        self.want(Pending::Break, false);
     }
 
     fn tag(&mut self, name: &str, attrs: &[Attr<'_>], empty: bool) {
+        if self.out.len() != self.chain.0 {
+            self.chain.1 = self.out.as_bytes().last().is_none_or(|&b| is_ws(b));
+        }
         self.out.push('<');
         self.out.push_str(name);
         for (k, v) in attrs {
@@ -202,6 +286,7 @@ impl Writer {
             self.out.push('"');
         }
         self.out.push_str(if empty { "/>" } else { ">" });
+        self.chain.0 = if empty { usize::MAX } else { self.out.len() };
     }
 
     /// Open an inline element: pending whitespace goes before it.
@@ -212,6 +297,7 @@ impl Writer {
 
     /// Close an inline element: pending whitespace carries over after it.
     pub(crate) fn close_inline(&mut self, name: &str) {
+        self.chain.0 = usize::MAX;
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
@@ -219,7 +305,7 @@ impl Writer {
 
     /// Open a block element: pending whitespace is discarded.
     pub(crate) fn open_block(&mut self, name: &str, attrs: &[Attr<'_>]) {
-        self.pending = Pending::None;
+        self.drop_pending();
         self.tag(name, attrs, false);
         self.line_start = true;
         self.space_written = false;
@@ -230,20 +316,26 @@ impl Writer {
 
     /// Close a block element: pending whitespace is discarded.
     pub(crate) fn close_block(&mut self, name: &str) {
+        let owed = self.owed;
         self.pending = Pending::None;
+        self.owed = false;
         if name == "pre" {
             self.preserve = self.preserve.saturating_sub(1);
         }
+        self.chain.0 = usize::MAX;
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
+        if owed {
+            self.separate();
+        }
         self.line_start = true;
         self.space_written = false;
     }
 
     /// An empty block-level element such as `col` or `hr`.
     pub(crate) fn empty_block(&mut self, name: &str, attrs: &[Attr<'_>]) {
-        self.pending = Pending::None;
+        self.drop_pending();
         self.tag(name, attrs, true);
         self.line_start = true;
         self.space_written = false;
@@ -251,8 +343,9 @@ impl Writer {
 
     /// An explicit `<br/>`: whitespace around it is insignificant.
     pub(crate) fn br(&mut self) {
-        self.pending = Pending::None;
+        self.drop_pending();
         self.out.push_str("<br/>");
+        self.chain.0 = usize::MAX;
         self.line_start = true;
         self.space_written = false;
     }
@@ -264,6 +357,7 @@ impl Writer {
         }
         self.flush();
         self.out.push_str(markup);
+        self.chain.0 = usize::MAX;
         self.line_start = false;
         self.space_written = false;
     }
@@ -298,7 +392,41 @@ mod tests {
         w.text(" b ");
         w.close_block("p");
         w.text(" c");
+        assert_eq!(w.finish(), "a\n<p>b</p>\nc");
+        // Without whitespace in the source, none is added.
+        let mut w = Writer::new();
+        w.text("a");
+        w.open_block("p", &[]);
+        w.text("b");
+        w.close_block("p");
+        w.text("c");
         assert_eq!(w.finish(), "a<p>b</p>c");
+    }
+
+    #[test]
+    fn swallowed_whitespace_separates_outside_the_blocks() {
+        // <tr> <td> Marriott </td> <td> Pharmacist </td> </tr>
+        let mut w = Writer::new();
+        w.open_block("table", &[]);
+        w.source_whitespace();
+        w.open_block("tr", &[]);
+        w.source_whitespace();
+        w.open_block("td", &[]);
+        w.text(" Marriott ");
+        w.close_block("td");
+        w.source_whitespace();
+        w.open_block("td", &[]);
+        w.open_inline("b", &[]);
+        w.text("\n Pharmacist ");
+        w.close_inline("b");
+        w.close_block("td");
+        w.source_whitespace();
+        w.close_block("tr");
+        w.close_block("table");
+        assert_eq!(
+            w.finish(),
+            "<table><tr><td>Marriott</td>\n<td><b>Pharmacist</b></td>\n</tr></table>"
+        );
     }
 
     #[test]
@@ -309,7 +437,7 @@ mod tests {
         w.soft_break();
         w.text(" b");
         w.soft_break();
-        assert_eq!(w.finish(), "a<br/>b");
+        assert_eq!(w.finish(), "a<br/>\nb");
     }
 
     #[test]

@@ -62,6 +62,24 @@ pub fn texts(doc: &Document, id: NodeId, out: &mut String) {
     }
 }
 
+/// The text as XPath `string()` reads it (text nodes joined with nothing
+/// between them), except that a `footnote` stands apart: crosswalk.md §5.2
+/// moves its text to the end of the block, so what it touched in the
+/// source cannot stay touching it.
+pub fn plain_texts(doc: &Document, id: NodeId, out: &mut String) {
+    for c in doc.children(id) {
+        match doc.node(c).kind {
+            NodeKind::Text => out.push_str(doc.text(c)),
+            NodeKind::Element if doc.is(c, NS_HL7, "footnote") => {
+                out.push(' ');
+                plain_texts(doc, c, out);
+                out.push(' ');
+            }
+            NodeKind::Element => plain_texts(doc, c, out),
+        }
+    }
+}
+
 /// Case-folded runs of four or more letters.
 pub fn words(s: &str, out: &mut BTreeSet<String>) {
     let mut cur = String::new();
@@ -83,6 +101,16 @@ pub fn words(s: &str, out: &mut BTreeSet<String>) {
 
 /// Replace tags by spaces and decode the XML entities of an XHTML string.
 pub fn strip_tags(s: &str) -> String {
+    strip_tags_with(s, " ")
+}
+
+/// The XHTML string's text as XPath `string()` reads it: tags removed
+/// without a separator, entities decoded.
+pub fn plain_text(s: &str) -> String {
+    strip_tags_with(s, "")
+}
+
+fn strip_tags_with(s: &str, sep: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for ch in s.chars() {
@@ -90,7 +118,7 @@ pub fn strip_tags(s: &str) -> String {
             '<' => in_tag = true,
             '>' if in_tag => {
                 in_tag = false;
-                out.push(' ');
+                out.push_str(sep);
             }
             _ if !in_tag => out.push(ch),
             _ => {}
@@ -148,6 +176,17 @@ pub fn strings(v: &Value, out: &mut Vec<String>) {
         Value::String(s) => out.push(s.clone()),
         Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
         Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// Every string value in `v`, XHTML read as plain text ([`plain_text`]).
+pub fn plain_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.trim_start().starts_with('<') => out.push(plain_text(s)),
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| plain_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| plain_strings(x, out)),
         _ => {}
     }
 }
@@ -397,6 +436,7 @@ pub fn check_document_with(name: &str, src: &[u8], bundle: &Value, verbose: bool
         .flatten()
         .collect();
     let mut src_words = BTreeSet::new();
+    let mut src_plain_words = BTreeSet::new();
     for sec in doc
         .descendants(root)
         .into_iter()
@@ -416,11 +456,39 @@ pub fn check_document_with(name: &str, src: &[u8], bundle: &Value, verbose: bool
             let mut s = String::new();
             texts(&doc, t, &mut s);
             words(&s, &mut src_words);
+            let mut s = String::new();
+            plain_texts(&doc, t, &mut s);
+            words(&s, &mut src_plain_words);
         }
     }
     let mut out_words = BTreeSet::new();
     for s in json_strings(bundle) {
         words(&s, &mut out_words);
+    }
+    // The same measure read as plain text (XPath string(): text nodes
+    // joined with nothing between them, in the source's `text` and in the
+    // output's XHTML): words that run together across tags in one must run
+    // together in the other, so the output may neither join what the
+    // source separated nor separate what it joined.
+    let mut out_plain_words = BTreeSet::new();
+    let mut plain = Vec::new();
+    plain_strings(bundle, &mut plain);
+    for s in &plain {
+        words(s, &mut out_plain_words);
+    }
+    let plain_missing: Vec<&String> = src_plain_words.difference(&out_plain_words).collect();
+    let plain_coverage = if src_plain_words.is_empty() {
+        1.0
+    } else {
+        1.0 - plain_missing.len() as f64 / src_plain_words.len() as f64
+    };
+    if plain_coverage < MIN_WORD_COVERAGE {
+        fail(format!(
+            "word coverage read as plain text {:.1}% < {:.0}% (missing: {:?})",
+            plain_coverage * 100.0,
+            MIN_WORD_COVERAGE * 100.0,
+            plain_missing.iter().take(30).collect::<Vec<_>>()
+        ));
     }
     let missing: Vec<&String> = src_words.difference(&out_words).collect();
     let coverage = if src_words.is_empty() {
