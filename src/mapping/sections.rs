@@ -37,6 +37,9 @@ pub struct Coverage {
     /// Plain-text bodies without sections carried as narrative (coverage
     /// warnings: nothing to route, so they go whole to one slice).
     pub unstructured: u32,
+    /// Embedded attachments (`observationMedia`) with no place in the
+    /// message (warnings; the narrative shows a marker where they were).
+    pub attachments: u32,
 }
 
 struct Router<'p, 'e, 'x, 'd> {
@@ -109,6 +112,7 @@ pub fn build(plan: &Plan, env: &mut Env) -> Result<(Vec<J>, Coverage), RunError>
             }
         }
         cov = r.cov;
+        attachments(r.env, &mut cov);
         cov.narrative_dropped_markup =
             r.stats.dropped_attrs + r.stats.unknown_elements + r.stats.unknown_styles;
         routed = r.blocks;
@@ -718,6 +722,39 @@ fn shown_media_type(m: &str) -> &str {
     match m.split_once('/') {
         Some((a, b)) if m.len() <= 64 && token(a) && token(b) => m,
         _ => "(not a media type)",
+    }
+}
+
+/// Embedded attachments (`observationMedia`: images, NHS Pathways XML,
+/// documents) are data the message cannot carry: the Transfer of Care
+/// harness accepts only PDF Binaries (crosswalk.md §5.2, R33) and their
+/// bytes are not narrative. Each is a warning with its place and media type
+/// and is counted, so none goes silently; the narrative keeps a marker.
+fn attachments(env: &mut Env, cov: &mut Coverage) {
+    let doc = env.doc;
+    let Some(ns) = doc.ns_index(NS_HL7) else {
+        return;
+    };
+    for m in doc.named_descendants(doc.root(), ns, "observationMedia") {
+        let value = doc.child(m, NS_HL7, "value");
+        let media = value
+            .and_then(|v| doc.attr(v, "mediaType"))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .unwrap_or("(no media type)");
+        let shown = if media == "(no media type)" {
+            media
+        } else {
+            shown_media_type(media)
+        };
+        let (l, c) = doc.line_col(m);
+        cov.attachments += 1;
+        env.findings.push(Finding {
+            rule: "attachment-not-carried".into(),
+            message: format!(
+                "embedded attachment at {l}:{c} ({shown}) has no place in the message (only the narrative's marker of it is kept)"
+            ),
+        });
     }
 }
 

@@ -575,11 +575,27 @@ impl<'d, 'a, 's> Conv<'d, 'a, 's> {
                     .join(" ")
             })
             .filter(|c| !c.is_empty());
-        let label = caption.or_else(|| {
-            d.attr(id, "referencedObject")
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty())
-        });
+        // Crosswalk §5.2: the caption, else the referenced object's media
+        // type, else its id.
+        let reference = d
+            .attr(id, "referencedObject")
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        let media = || {
+            let r = reference?;
+            let ns = d.ns_index(NS_HL7)?;
+            let m = d
+                .named_descendants(d.root(), ns, "observationMedia")
+                .find(|&m| d.attr(m, "ID").map(str::trim) == Some(r))?;
+            let v = d.child(m, NS_HL7, "value")?;
+            d.attr(v, "mediaType")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        let label = caption
+            .or_else(media)
+            .or_else(|| reference.map(str::to_string));
         match label {
             Some(l) => self.w.text(&format!("[attachment: {l}]")),
             None => self.w.text("[attachment]"),

@@ -314,6 +314,7 @@ impl Sink {
             t.dropped += c.dropped;
             t.narrative_dropped_markup += c.narrative_dropped_markup;
             t.unstructured += c.unstructured;
+            t.attachments += c.attachments;
         }
         w.times.merge(&r.times);
         Ok(())
@@ -354,7 +355,8 @@ pub fn write_report(
             "catch_all": c.catch_all,
             "dropped_placeholders": c.dropped,
             "narrative_markup_not_kept": c.narrative_dropped_markup,
-            "unstructured_bodies": c.unstructured
+            "unstructured_bodies": c.unstructured,
+            "attachments_not_carried": c.attachments
         },
         "bytes": s.bytes,
         "wall_seconds": s.seconds,
