@@ -4,7 +4,8 @@
 //! Referrer details, a call-back contact and other participants in Plan and
 //! requested actions, consent (`authorization/consent`) in Legal
 //! information, authenticators and the signing time in Person completing
-//! record, and the service event (`documentationOf/serviceEvent`) in the
+//! record with the data enterer and informants (names, roles, SDS ids,
+//! contact details), and the service event (`documentationOf/serviceEvent`) in the
 //! Clinical summary. The input is the synthetic discharge_05 with these
 //! elements added in their CDA header positions.
 
@@ -14,6 +15,25 @@ use common::{bundle_of, convert, document_bundle, ledger, section_div};
 use serde_json::Value;
 
 const HEADER: &str = r#"
+	<dataEnterer typeCode="ENT" contextControlCode="OP">
+		<time value="20240603081500+0100"/>
+		<assignedEntity classCode="ASSIGNED">
+			<id root="1.2.826.0.1285.0.2.0.65" extension="555015550001"/>
+			<id root="1.2.826.0.1285.0.2.0.67" extension="555015550002"/>
+			<code code="R8000" displayName="Clinical Coder"/>
+			<addr><streetAddressLine>Records Office</streetAddressLine><postalCode>ZZ2 1RO</postalCode></addr>
+			<telecom value="tel:01234500111"/>
+			<assignedPerson><name><given>Tamsin</given><family>Ogilvy</family></name></assignedPerson>
+			<representedOrganization><name>Fenland Records Service</name><telecom value="tel:01234500222"/></representedOrganization>
+		</assignedEntity>
+	</dataEnterer>
+	<informant typeCode="INF" contextControlCode="OP">
+		<relatedEntity classCode="PRS">
+			<code code="DAU" displayName="Daughter"/>
+			<telecom value="tel:07700900333"/>
+			<relatedPerson><name><given>Bryony</given><family>Harkness</family></name></relatedPerson>
+		</relatedEntity>
+	</informant>
 	<legalAuthenticator typeCode="LA" contextControlCode="OP">
 		<time value="20240603093000+0100"/>
 		<signatureCode code="S"/>
@@ -128,9 +148,15 @@ fn header_facts_without_a_structured_place_become_rows() {
         (
             "Person completing record",
             &[
-                "<th>Signed by</th><td>Rashid Eastwood</td>",
+                "<th>Signed by</th><td>Rashid Eastwood, SDS user id 555015556667</td>",
                 "<th>Date signed</th><td>2024-06-03T09:30:00+01:00</td>",
-                "<th>Authenticated by</th><td>Dr Ottoline Quarrie, 2024-06-03T10:00:00+01:00</td>",
+                "<th>Authenticated by</th><td>Dr Ottoline Quarrie, SDS user id 555015556668, 2024-06-03T10:00:00+01:00</td>",
+                // Who entered the data and who informed, with their ids and
+                // contact details (literal parts of concat() keep their spaces).
+                "<th>Data entered by</th><td>Tamsin Ogilvy, Clinical Coder, SDS user id 555015550001, \
+                 SDS role profile id 555015550002, Records Office ZZ2 1RO, 01234500111, \
+                 Fenland Records Service, 01234500222, 2024-06-03T08:15:00+01:00</td>",
+                "<th>Informant</th><td>Bryony Harkness, Daughter, 07700900333</td>",
             ][..],
         ),
         (

@@ -562,6 +562,12 @@ fn call(
             };
             let mut parts = Vec::new();
             for a in rest {
+                // A literal part is taken verbatim too (`concat("SDS user
+                // id ", …)` keeps its space).
+                if let Expr::Lit(l) = a {
+                    parts.push(l.clone());
+                    continue;
+                }
                 let v: Vec<String> = texts(a, env, ctx, dollar)
                     .into_iter()
                     .map(|x| x.0)
