@@ -230,3 +230,37 @@ fn local_organisation_identifiers_are_kept() {
         .count();
     assert_eq!(same_name, 2, "{docb}");
 }
+
+/// The patient's name parts per crosswalk §2.1.4: a birth family name
+/// (qualifier `BR`) becomes a second name with use `maiden`, a call-me given
+/// name (`CL`) an additional `usual` name, and several other family parts
+/// one family name in their order — none of them is dropped from
+/// Patient.name, and the official name stays first and single.
+#[test]
+fn patient_name_parts_have_their_places() {
+    let src = discharge_05();
+    let start = src.find("\t\t\t\t<name>").expect("patient name");
+    let end = src[start..].find("</name>").expect("end") + start + "</name>".len();
+    let name = "\t\t\t\t<name use=\"L\"><prefix>Mrs</prefix><given>Winifred</given>\
+                <given qualifier=\"CL\">Freda</given><family>Ashcombe</family>\
+                <family>Tull</family><family qualifier=\"BR\">Pennycook</family></name>";
+    let doc = format!("{}{name}{}", &src[..start], &src[end..]);
+    let b = convert_one(&doc, None);
+    let patient = document_bundle(&b)["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Patient")
+        .expect("Patient")
+        .clone();
+    assert_eq!(
+        patient["name"],
+        serde_json::json!([
+            {"use": "official", "family": "Ashcombe Tull", "given": ["Winifred"], "prefix": ["Mrs"]},
+            {"use": "maiden", "family": "Pennycook", "given": ["Winifred"]},
+            {"use": "usual", "family": "Ashcombe Tull", "given": ["Freda"]}
+        ]),
+        "{patient}"
+    );
+}
