@@ -264,3 +264,59 @@ fn patient_name_parts_have_their_places() {
         "{patient}"
     );
 }
+
+/// Other demographics (crosswalk §2.1.9) have their CareConnect places and a
+/// row in Patient demographics: ethnic category and languages as Patient
+/// extensions, a guardian as Patient.contact (relationship as text: the
+/// extensible v2-0131 binding has no guardian code).
+#[test]
+fn ethnicity_language_and_guardian_have_their_places() {
+    let src = discharge_05();
+    let birth = src.find("<birthTime").expect("birthTime");
+    let end = src[birth..].find("/>").expect("end") + birth + 2;
+    let extra = "<ethnicGroupCode code=\"CC\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.81\"/>\
+        <guardian classCode=\"GUARD\"><code code=\"12\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.45\" displayName=\"Mother\"/>\
+        <telecom use=\"MC\" value=\"tel:07700900444\"/>\
+        <guardianPerson><name><given>Hester</given><family>Larkham</family></name></guardianPerson></guardian>\
+        <languageCommunication><languageCode code=\"cy\"/><preferenceInd value=\"true\"/></languageCommunication>";
+    let doc = format!("{}{extra}{}", &src[..end], &src[end..]);
+    let b = convert_one(&doc, None);
+    let patient = document_bundle(&b)["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Patient")
+        .expect("Patient")
+        .clone();
+    assert_eq!(
+        patient["extension"],
+        serde_json::json!([
+            {"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1",
+             "valueCodeableConcept": {"coding": [{"system": "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-EthnicCategory-1", "code": "CC", "display": "Welsh"}]}},
+            {"url": "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSCommunication-1",
+             "extension": [
+                {"url": "language", "valueCodeableConcept": {"coding": [{"system": "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-HumanLanguage-1", "code": "cy", "display": "Welsh"}]}},
+                {"url": "preferred", "valueBoolean": true}
+             ]}
+        ]),
+        "{patient}"
+    );
+    assert_eq!(
+        patient["contact"],
+        serde_json::json!([{
+            "relationship": [{"text": "Mother"}],
+            "name": {"use": "official", "family": "Larkham", "given": ["Hester"]},
+            "telecom": [{"system": "phone", "value": "07700900444", "use": "mobile"}]
+        }]),
+        "{patient}"
+    );
+    let div = section_div(&b, "Patient demographics").expect("demographics");
+    for row in [
+        "<th>Ethnic category</th><td>Welsh</td>",
+        "<th>Language</th><td>Welsh, preferred</td>",
+        "<th>Guardian</th><td>Hester Larkham, Mother, 07700900444</td>",
+    ] {
+        assert!(div.contains(row), "{row}\n{div}");
+    }
+}

@@ -23,6 +23,8 @@ pub const FILES: &[(&str, &str)] = embed!(
     "tables/nhs-number-verification.tsv",
     "tables/marital-status.tsv",
     "tables/relationship.tsv",
+    "tables/ethnic-category.tsv",
+    "tables/human-language.tsv",
     "tables/care-setting.tsv",
     "tables/nhs-number-roots.tsv",
     "tables/encounter-types.tsv",
