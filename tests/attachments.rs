@@ -5,7 +5,9 @@
 //! `attachment-not-carried` warning with its line:column and media type,
 //! counted in report.json, and the narrative keeps a marker labelled with
 //! the caption, else the media type, else the reference. The base64 payload
-//! never reaches the output. Inputs are the synthetic
+//! never reaches the output — except for an embedded PDF, the one type the
+//! harness accepts, which becomes an ITK-Attachment-Binary-1 entered in the
+//! Clinical summary. Inputs are the synthetic
 //! `testdata/discharge/discharge_05_duplicate_id_a.xml` with an entry and a
 //! marker added.
 
@@ -19,6 +21,10 @@ const PAYLOAD: &str = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQND
 /// discharge_05 with an observationMedia entry (media type `media`, `ID`
 /// `OM1`) and `marker` at the end of its "Summary of Care" paragraph.
 fn with_attachment(media: &str, marker: &str) -> String {
+    with_payload(media, marker, PAYLOAD)
+}
+
+fn with_payload(media: &str, marker: &str, payload: &str) -> String {
     let src = std::fs::read_to_string(
         common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
     )
@@ -28,7 +34,7 @@ fn with_attachment(media: &str, marker: &str) -> String {
          <observationMedia classCode=\"OBS\" moodCode=\"EVN\" ID=\"OM1\">\n\
          <templateId root=\"2.16.840.1.113883.2.1.3.2.4.18.2\" extension=\"COCD_TP146002GB01#ObservationMedia\"/>\n\
          <id root=\"0A1B2C3D-1111-2222-3333-444455556666\"/>\n\
-         <value{media} representation=\"B64\">{PAYLOAD}</value>\n\
+         <value{media} representation=\"B64\">{payload}</value>\n\
          </observationMedia>\n</entry>\n"
     );
     let at = src.find("<entry typeCode=\"COMP\"").expect("an entry");
@@ -144,4 +150,91 @@ fn attachments_are_warned_counted_and_marked() {
         4,
         "report counts every attachment"
     );
+}
+
+/// An embedded PDF is carried: an ITK-Attachment-Binary-1 with the base64
+/// content (whitespace removed), referenced from the Clinical summary, and no
+/// warning; a "PDF" whose content is not base64 is warned like any other.
+#[test]
+fn an_embedded_pdf_becomes_a_binary() {
+    let pdf = "\n   JVBERi0xLjQKJcfsj6IKNSAwIG9i\n   ago8PC9MZW5ndGggNiAwIFI+Pgo=\n";
+    let docs = [
+        (
+            "pdf.xml",
+            with_payload(
+                " mediaType=\"application/pdf\"",
+                "<renderMultiMedia referencedObject=\"OM1\"/>",
+                pdf,
+            ),
+        ),
+        (
+            "broken_pdf.xml",
+            with_payload(
+                " mediaType=\"application/pdf\"",
+                "<renderMultiMedia referencedObject=\"OM1\"/>",
+                "not base64 at all!",
+            ),
+        ),
+    ];
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for (name, text) in &docs {
+        std::fs::write(input.join(name), text).unwrap();
+    }
+    let out = t.path().join("out");
+    let r = convert(&input, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let lines: Vec<Value> = ledger(&out);
+    let line = |n: &str| lines.iter().find(|l| l["input"] == n).unwrap().clone();
+    let warned = |l: &Value| {
+        l["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["rule"] == "attachment-not-carried")
+            .count()
+    };
+
+    let l = line("pdf.xml");
+    assert_eq!(l["outcome"], "converted", "{l}");
+    assert_eq!(warned(&l), 0, "{l}");
+    let b = bundle_of(&out, &l);
+    let entries = common::document_bundle(&b)["entry"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let binary = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Binary")
+        .expect("a Binary");
+    assert_eq!(
+        binary["resource"]["meta"]["profile"][0],
+        "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Attachment-Binary-1"
+    );
+    assert_eq!(binary["resource"]["contentType"], "application/pdf");
+    assert_eq!(
+        binary["resource"]["content"],
+        "JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFI+Pgo="
+    );
+    let csm = entries[0]["resource"]["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == "Clinical summary")
+        .expect("Clinical summary")
+        .clone();
+    assert!(
+        csm["entry"]
+            .as_array()
+            .is_some_and(|es| es.iter().any(|e| e["reference"] == binary["fullUrl"])),
+        "{csm}"
+    );
+
+    let l = line("broken_pdf.xml");
+    assert_eq!(l["outcome"], "converted", "{l}");
+    assert_eq!(warned(&l), 1, "{l}");
+    let text = serde_json::to_string(&bundle_of(&out, &l)).unwrap();
+    assert!(!text.contains("\"Binary\""), "no Binary for a broken PDF");
+    assert_eq!(report(&out)["coverage"]["attachments_not_carried"], 1);
 }

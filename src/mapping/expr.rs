@@ -83,6 +83,8 @@ pub enum Func {
     Midnight,
     /// Has a value when the argument has none.
     Not,
+    /// Base64 content with its whitespace removed; no value unless it decodes.
+    Base64,
 }
 
 impl Func {
@@ -123,6 +125,7 @@ impl Func {
             "ref-text" => (RefText, 1, 1),
             "midnight" => (Midnight, 1, 1),
             "not" => (Not, 1, 1),
+            "base64" => (Base64, 1, 1),
             _ => return None,
         })
     }
@@ -163,6 +166,7 @@ impl Func {
         "ref-text",
         "midnight",
         "not",
+        "base64",
     ];
 }
 
@@ -867,6 +871,19 @@ fn call(
                             out.push(Val::Str(s));
                         }
                     }
+                }
+            }
+        }
+        Func::Base64 => {
+            use base64::Engine as _;
+            for (t, _) in texts(&args[0], env, ctx, dollar) {
+                let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                if !compact.is_empty()
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(compact.as_bytes())
+                        .is_ok()
+                {
+                    out.push(Val::Str(compact));
                 }
             }
         }

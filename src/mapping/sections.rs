@@ -726,9 +726,9 @@ fn shown_media_type(m: &str) -> &str {
 }
 
 /// Embedded attachments (`observationMedia`: images, NHS Pathways XML,
-/// documents) are data the message cannot carry: the Transfer of Care
-/// harness accepts only PDF Binaries (crosswalk.md §5.2, R33) and their
-/// bytes are not narrative. Each is a warning with its place and media type
+/// documents) that no mapping made a resource of are data the message
+/// cannot carry: the Transfer of Care harness accepts only PDF Binaries
+/// (crosswalk.md §5.2, R33) and their bytes are not narrative. Each is a warning with its place and media type
 /// and is counted, so none goes silently; the narrative keeps a marker.
 fn attachments(env: &mut Env, cov: &mut Coverage) {
     let doc = env.doc;
@@ -736,6 +736,10 @@ fn attachments(env: &mut Env, cov: &mut Coverage) {
         return;
     };
     for m in doc.named_descendants(doc.root(), ns, "observationMedia") {
+        // Carried: a resource (an ITK-Attachment-Binary-1) was made from it.
+        if env.ctx_ids.values().any(|nodes| nodes.contains(&m)) {
+            continue;
+        }
         let value = doc.child(m, NS_HL7, "value");
         let media = value
             .and_then(|v| doc.attr(v, "mediaType"))
