@@ -276,7 +276,7 @@ fn ethnicity_language_and_guardian_have_their_places() {
     let end = src[birth..].find("/>").expect("end") + birth + 2;
     let extra = "<ethnicGroupCode code=\"CC\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.81\"/>\
         <guardian classCode=\"GUARD\"><code code=\"12\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.45\" displayName=\"Mother\"/>\
-        <telecom use=\"MC\" value=\"tel:07700900444\"/>\
+        <telecom use=\"MC\" value=\"tel:07700900444\"/><telecom use=\"PG\" value=\"tel:07600900445\"/>\
         <guardianPerson><name><given>Hester</given><family>Larkham</family></name></guardianPerson></guardian>\
         <languageCommunication><languageCode code=\"cy\"/><preferenceInd value=\"true\"/></languageCommunication>";
     let doc = format!("{}{extra}{}", &src[..end], &src[end..]);
@@ -307,7 +307,10 @@ fn ethnicity_language_and_guardian_have_their_places() {
         serde_json::json!([{
             "relationship": [{"text": "Mother"}],
             "name": {"use": "official", "family": "Larkham", "given": ["Hester"]},
-            "telecom": [{"system": "phone", "value": "07700900444", "use": "mobile"}]
+            "telecom": [
+                {"system": "phone", "value": "07700900444", "use": "mobile"},
+                {"system": "pager", "value": "07600900445"}
+            ]
         }]),
         "{patient}"
     );
@@ -315,7 +318,7 @@ fn ethnicity_language_and_guardian_have_their_places() {
     for row in [
         "<th>Ethnic category</th><td>Welsh</td>",
         "<th>Language</th><td>Welsh, preferred</td>",
-        "<th>Guardian</th><td>Hester Larkham, Mother, 07700900444</td>",
+        "<th>Guardian</th><td>Hester Larkham, Mother, 07700900444, 07600900445</td>",
     ] {
         assert!(div.contains(row), "{row}\n{div}");
     }

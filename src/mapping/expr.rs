@@ -107,7 +107,7 @@ impl Func {
             "default" => (Default, 3, 3),
             "nhs-number" => (NhsNumber, 1, 1),
             "postcode" => (Postcode, 1, 1),
-            "telecom-system" => (TelecomSystem, 1, 1),
+            "telecom-system" => (TelecomSystem, 1, 2),
             "telecom-value" => (TelecomValue, 1, 1),
             "telecom-use" => (TelecomUse, 1, 1),
             "gender" => (Gender, 1, 1),
@@ -716,8 +716,13 @@ fn call(
             }
         }
         Func::TelecomSystem | Func::TelecomValue => {
+            // telecom-system(url, use): a pager (`@use` PG) is told by its use.
+            let use_code = args
+                .get(1)
+                .and_then(|a| first_text(a, env, ctx, dollar))
+                .map(|x| x.0);
             for (t, _) in texts(&args[0], env, ctx, dollar) {
-                if let Some(tc) = crate::convert::text::telecom(&t, None) {
+                if let Some(tc) = crate::convert::text::telecom(&t, use_code.as_deref()) {
                     out.push(Val::Str(if f == Func::TelecomSystem {
                         tc.system.to_string()
                     } else {
