@@ -280,6 +280,12 @@ fn ethnicity_language_and_guardian_have_their_places() {
         <guardianPerson><name><given>Hester</given><family>Larkham</family></name></guardianPerson></guardian>\
         <languageCommunication><languageCode code=\"cy\"/><preferenceInd value=\"true\"/></languageCommunication>";
     let doc = format!("{}{extra}{}", &src[..end], &src[end..]);
+    // An emergency-contact number (§2.1.6: no FHIR use; said in the narrative).
+    let doc = doc.replacen(
+        "<patient classCode",
+        "<telecom use=\"EC\" value=\"tel:01234500666\"/><patient classCode",
+        1,
+    );
     let b = convert_one(&doc, None);
     let patient = document_bundle(&b)["entry"]
         .as_array()
@@ -318,6 +324,7 @@ fn ethnicity_language_and_guardian_have_their_places() {
     for row in [
         "<th>Ethnic category</th><td>Welsh</td>",
         "<th>Language</th><td>Welsh, preferred</td>",
+        "<th>Emergency contact telephone</th><td>01234500666</td>",
         "<th>Guardian</th><td>Hester Larkham, Mother, 07700900444, 07600900445</td>",
     ] {
         assert!(div.contains(row), "{row}\n{div}");
