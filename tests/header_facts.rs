@@ -29,7 +29,7 @@ const HEADER: &str = r#"
 	</dataEnterer>
 	<informant typeCode="INF" contextControlCode="OP">
 		<relatedEntity classCode="PRS">
-			<code code="DAU" displayName="Daughter"/>
+			<code code="43" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.45" displayName="Daughter"/>
 			<telecom value="tel:07700900333"/>
 			<relatedPerson><name><given>Bryony</given><family>Harkness</family></name></relatedPerson>
 		</relatedEntity>
@@ -170,6 +170,17 @@ fn header_facts_without_a_structured_place_become_rows() {
             assert!(div.contains(row), "{title}: {row}\n{div}");
         }
     }
+    // The informant who is a relative is also a RelatedPerson (§2.3).
+    let related: Vec<Value> = document_bundle(&b)["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].clone())
+        .filter(|r| r["resourceType"] == "RelatedPerson")
+        .collect();
+    assert_eq!(related.len(), 1, "{related:?}");
+    assert_eq!(related[0]["relationship"]["coding"][0]["code"], "DAU");
+    assert_eq!(related[0]["name"][0]["family"], "Harkness");
 }
 
 /// An organisation known only by a local (non-ODS) identifier keeps it, with
@@ -267,8 +278,10 @@ fn patient_name_parts_have_their_places() {
 
 /// Other demographics (crosswalk §2.1.9) have their CareConnect places and a
 /// row in Patient demographics: ethnic category and languages as Patient
-/// extensions, a guardian as Patient.contact (relationship as text: the
-/// extensible v2-0131 binding has no guardian code).
+/// extensions; a guardian whose relationship the table codes (R19) as an
+/// ITK-RelatedPerson-1 (§2.3: Encounter.participant, Distribution list
+/// entry), any other guardian as Patient.contact with the relationship as
+/// text (ITK-RelatedPerson-1 needs exactly one coding).
 #[test]
 fn ethnicity_language_and_guardian_have_their_places() {
     let src = discharge_05();
@@ -278,6 +291,8 @@ fn ethnicity_language_and_guardian_have_their_places() {
         <guardian classCode=\"GUARD\"><code code=\"12\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.45\" displayName=\"Mother\"/>\
         <telecom use=\"MC\" value=\"tel:07700900444\"/><telecom use=\"PG\" value=\"tel:07600900445\"/>\
         <guardianPerson><name><given>Hester</given><family>Larkham</family></name></guardianPerson></guardian>\
+        <guardian classCode=\"GUARD\"><code code=\"98\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.45\" displayName=\"Carer\"/>\
+        <guardianPerson><name>Ward Seven Carer</name></guardianPerson></guardian>\
         <languageCommunication><languageCode code=\"cy\"/><preferenceInd value=\"true\"/></languageCommunication>";
     let doc = format!("{}{extra}{}", &src[..end], &src[end..]);
     // An emergency-contact number (§2.1.6: no FHIR use; said in the narrative).
@@ -311,14 +326,68 @@ fn ethnicity_language_and_guardian_have_their_places() {
     assert_eq!(
         patient["contact"],
         serde_json::json!([{
-            "relationship": [{"text": "Mother"}],
-            "name": {"use": "official", "family": "Larkham", "given": ["Hester"]},
+            "relationship": [{"text": "Carer"}],
+            "name": {"use": "official", "text": "Ward Seven Carer"}
+        }]),
+        "{patient}"
+    );
+    let entries = document_bundle(&b)["entry"].as_array().unwrap().clone();
+    let related: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "RelatedPerson")
+        .collect();
+    assert_eq!(related.len(), 1, "one RelatedPerson (the mother)");
+    let mut rp = related[0]["resource"].clone();
+    let url = related[0]["fullUrl"].clone();
+    rp.as_object_mut().unwrap().remove("id");
+    let patient_url = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Patient")
+        .unwrap()["fullUrl"]
+        .clone();
+    assert_eq!(
+        rp,
+        serde_json::json!({
+            "resourceType": "RelatedPerson",
+            "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/ITK-RelatedPerson-1"]},
+            "patient": {"reference": patient_url},
+            "relationship": {
+                "coding": [{"system": "http://hl7.org/fhir/v3/RoleCode", "code": "MTH", "display": "mother"}],
+                "text": "Mother"
+            },
+            "name": [{"use": "official", "family": "Larkham", "given": ["Hester"]}],
             "telecom": [
                 {"system": "phone", "value": "07700900444", "use": "mobile"},
                 {"system": "pager", "value": "07600900445"}
             ]
-        }]),
-        "{patient}"
+        })
+    );
+    let encounter = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Encounter")
+        .expect("Encounter");
+    assert!(
+        encounter["resource"]["participant"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["individual"]["reference"] == url),
+        "{encounter}"
+    );
+    let dst = entries[0]["resource"]["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == "Distribution list")
+        .expect("Distribution list")
+        .clone();
+    assert!(
+        dst["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["reference"] == url),
+        "{dst}"
     );
     let div = section_div(&b, "Patient demographics").expect("demographics");
     for row in [
@@ -326,6 +395,7 @@ fn ethnicity_language_and_guardian_have_their_places() {
         "<th>Language</th><td>Welsh, preferred</td>",
         "<th>Emergency contact telephone</th><td>01234500666</td>",
         "<th>Guardian</th><td>Hester Larkham, Mother, 07700900444, 07600900445</td>",
+        "<th>Guardian</th><td>Ward Seven Carer, Carer</td>",
     ] {
         assert!(div.contains(row), "{row}\n{div}");
     }
