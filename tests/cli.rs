@@ -96,7 +96,7 @@ fn discharge_folder_converts_every_document() {
     assert_eq!(r.code, 0, "{}", r.dump());
     let out = Path::new(&out);
     let inputs = inputs_of(DISCHARGE);
-    assert_eq!(inputs.len(), 7);
+    assert_eq!(inputs.len(), 8);
     let tree = read_tree(&out.join("bundles"));
     let expected: Vec<String> = inputs.iter().map(|i| format!("{i}.json")).collect();
     assert_eq!(
@@ -111,7 +111,7 @@ fn discharge_folder_converts_every_document() {
         assert_eq!(v["type"], "message", "{name}");
     }
     let lines = ledger(out);
-    assert_eq!(lines.len(), 7);
+    assert_eq!(lines.len(), 8);
     for (l, input) in lines.iter().zip(&inputs) {
         assert_eq!(s(l, "input"), input);
         assert_eq!(s(l, "outcome"), "converted", "{l}");
@@ -780,7 +780,7 @@ fn documents_over_the_size_limit_fail_without_being_read() {
     ]));
     assert_eq!(r.code, 1, "{}", r.dump());
     let lines = ledger(Path::new(&out));
-    assert_eq!(lines.len(), 7);
+    assert_eq!(lines.len(), 8);
     for l in &lines {
         assert_eq!(l["outcome"], "failed", "{l}");
         assert!(l["reason"].as_str().unwrap().contains("[too-large]"), "{l}");

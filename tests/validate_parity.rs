@@ -435,5 +435,12 @@ mod digests {
             3,
             0x1767cedd08189e94,
         ),
+        // Added with the fixture (commit adding discharge_08), recorded on that commit's validator.
+        (
+            "golden/discharge_08_rich_header_entries.json",
+            Some(0xcd884709209ae45f),
+            6,
+            0x57a05e26ae44c48a,
+        ),
     ];
 }

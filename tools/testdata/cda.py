@@ -61,7 +61,11 @@ def person_name(level, name):
         out += f'{ind(level + 1)}<prefix>{name["prefix"]}</prefix>\n'
     for g in name.get("given", []):
         out += f"{ind(level + 1)}<given>{g}</given>\n"
+    if name.get("call_me"):                       # preferred (call-me) given name
+        out += f'{ind(level + 1)}<given qualifier="CL">{name["call_me"]}</given>\n'
     out += f'{ind(level + 1)}<family>{name["family"]}</family>\n'
+    if name.get("birth_family"):                  # family name at birth
+        out += f'{ind(level + 1)}<family qualifier="BR">{name["birth_family"]}</family>\n'
     out += f"{ind(level)}</name>\n"
     return out
 
@@ -72,6 +76,142 @@ def addr(level, lines, postcode, use="H"):
         out += f"{ind(level + 1)}<streetAddressLine>{line}</streetAddressLine>\n"
     out += f"{ind(level + 1)}<postalCode>{postcode}</postalCode>\n{ind(level)}</addr>\n"
     return out
+
+
+def addr_parts(level, parts, use):
+    """Address from (part, text) pairs: houseNumber, streetName, streetAddressLine, city, county, postalCode."""
+    out = f'{ind(level)}<addr use="{use}">\n'
+    for tag, text in parts:
+        out += f"{ind(level + 1)}<{tag}>{text}</{tag}>\n"
+    return out + f"{ind(level)}</addr>\n"
+
+
+def telecom(level, t):
+    """t: (use, value)."""
+    return f'{ind(level)}<telecom use="{t[0]}" value="{t[1]}"/>\n'
+
+
+def sds_ids(level, ids):
+    return "".join(f'{ind(level)}<id root="{root}" extension="{ext}"/>\n' for root, ext in ids)
+
+
+def assigned_entity(level, e, tplname="COCD_TP145210GB01"):
+    """<assignedEntity> of a header participation (data enterer, authenticators).
+
+    e: dict(ids, role=(code, display), addr=(lines, postcode), telecom=(use, value), name, org=(ods, name)).
+    """
+    L = level
+    o = f'{ind(L)}<assignedEntity classCode="ASSIGNED">\n'
+    o += tpl(L + 1, f"{tplname}#AssignedEntity")
+    o += sds_ids(L + 1, e["ids"])
+    if e.get("role"):
+        o += (f'{ind(L + 1)}<code code="{e["role"][0]}" displayName="{e["role"][1]}" '
+              'codeSystem="2.16.840.1.113883.2.1.3.2.4.17.196"/>\n')
+    if e.get("addr"):
+        o += addr(L + 1, *e["addr"], use="WP")
+    if e.get("telecom"):
+        o += telecom(L + 1, e["telecom"])
+    o += f'{ind(L + 1)}<assignedPerson classCode="PSN" determinerCode="INSTANCE">\n'
+    o += tpl(L + 2, f"{tplname}#assignedPerson")
+    o += person_name(L + 2, e["name"])
+    o += f"{ind(L + 1)}</assignedPerson>\n"
+    if e.get("org"):
+        o += f'{ind(L + 1)}<representedOrganization classCode="ORG" determinerCode="INSTANCE">\n'
+        o += tpl(L + 2, f"{tplname}#representedOrganization")
+        o += f'{ind(L + 2)}<id root="2.16.840.1.113883.2.1.3.2.4.19.1" extension="{e["org"][0]}"/>\n'
+        o += f'{ind(L + 2)}<name>{e["org"][1]}</name>\n'
+        o += f"{ind(L + 1)}</representedOrganization>\n"
+    return o + f"{ind(L)}</assignedEntity>\n"
+
+
+def associated_entity(level, e, tplname, class_code="ASSIGNED"):
+    """<associatedEntity> of a header participant (referrer, call-back contact).
+
+    e: dict(ids, code=(code, system, display), addr=(lines, postcode, use), telecom=(use, value), name,
+    org=(ods, name)).
+    """
+    L = level
+    o = f'{ind(L)}<associatedEntity classCode="{class_code}">\n'
+    o += tpl(L + 1, f"{tplname}#AssociatedEntity")
+    o += sds_ids(L + 1, e.get("ids", []))
+    if e.get("code"):
+        c = e["code"]
+        o += f'{ind(L + 1)}<code code="{c[0]}" codeSystem="{c[1]}" displayName="{c[2]}"/>\n'
+    if e.get("addr"):
+        o += addr(L + 1, *e["addr"])
+    if e.get("telecom"):
+        o += telecom(L + 1, e["telecom"])
+    if e.get("name"):
+        o += f'{ind(L + 1)}<associatedPerson classCode="PSN" determinerCode="INSTANCE">\n'
+        o += tpl(L + 2, f"{tplname}#associatedPerson")
+        o += person_name(L + 2, e["name"])
+        o += f"{ind(L + 1)}</associatedPerson>\n"
+    if e.get("org"):
+        o += f'{ind(L + 1)}<scopingOrganization classCode="ORG" determinerCode="INSTANCE">\n'
+        o += tpl(L + 2, f"{tplname}#scopingOrganization")
+        o += f'{ind(L + 2)}<id root="2.16.840.1.113883.2.1.3.2.4.19.1" extension="{e["org"][0]}"/>\n'
+        o += f'{ind(L + 2)}<name>{e["org"][1]}</name>\n'
+        o += f"{ind(L + 1)}</scopingOrganization>\n"
+    return o + f"{ind(L)}</associatedEntity>\n"
+
+
+def patient_extras(p):
+    """Patient children after birthTime, in CDA order: maritalStatusCode, ethnicGroupCode, guardian,
+    languageCommunication (all optional)."""
+    o = ""
+    if p.get("marital"):
+        o += (f'\t\t\t\t<maritalStatusCode code="{p["marital"][0]}" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.82" '
+              f'displayName="{p["marital"][1]}"/>\n')
+    if p.get("ethnic"):
+        o += (f'\t\t\t\t<ethnicGroupCode code="{p["ethnic"][0]}" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.81" '
+              f'displayName="{p["ethnic"][1]}"/>\n')
+    g = p.get("guardian")
+    if g:
+        o += '\t\t\t\t<guardian classCode="GUARD">\n'
+        o += tpl(5, "COCD_TP145201GB01#guardian")
+        o += (f'\t\t\t\t\t<code code="{g["code"][0]}" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.45" '
+              f'displayName="{g["code"][1]}"/>\n')
+        if g.get("addr"):
+            o += addr(5, *g["addr"])
+        if g.get("telecom"):
+            o += telecom(5, g["telecom"])
+        o += '\t\t\t\t\t<guardianPerson classCode="PSN" determinerCode="INSTANCE">\n'
+        o += tpl(6, "COCD_TP145201GB01#guardianPerson")
+        o += person_name(6, g["name"])
+        o += "\t\t\t\t\t</guardianPerson>\n\t\t\t\t</guardian>\n"
+    for code, preferred in p.get("languages", []):
+        o += "\t\t\t\t<languageCommunication>\n"
+        o += tpl(5, "COCD_TP145201GB01#languageCommunication")
+        o += f'\t\t\t\t\t<languageCode code="{code}"/>\n'
+        o += f'\t\t\t\t\t<preferenceInd value="{preferred}"/>\n'
+        o += "\t\t\t\t</languageCommunication>\n"
+    return o
+
+
+def device_author(a):
+    """An authoring system (COCD_TP145207GB01): local id, model and software name, owning organisation."""
+    t = "COCD_TP145207GB01"
+    dev = a["device"]
+    o = '\t<author typeCode="AUT" contextControlCode="OP">\n'
+    o += cid(2, f"{t}#AssignedAuthorDevice")
+    o += '\t\t<functionCode code="OA" displayName="Originating Author" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.178"/>\n'
+    o += f'\t\t<time value="{a["time"]}"/>\n'
+    o += '\t\t<assignedAuthor classCode="ASSIGNED">\n'
+    o += tpl(3, f"{t}#AssignedAuthorDevice")
+    for root, ext in dev.get("ids", []):
+        o += f'\t\t\t<id root="{root}" extension="{ext}"/>\n'
+    o += '\t\t\t<assignedAuthoringDevice classCode="DEV" determinerCode="INSTANCE">\n'
+    o += tpl(4, f"{t}#assignedAuthoringDevice")
+    o += f'\t\t\t\t<manufacturerModelName>{dev["model"]}</manufacturerModelName>\n'
+    o += f'\t\t\t\t<softwareName>{dev["software"]}</softwareName>\n'
+    o += "\t\t\t</assignedAuthoringDevice>\n"
+    org = a["org"]
+    o += '\t\t\t<representedOrganization classCode="ORG" determinerCode="INSTANCE">\n'
+    o += tpl(4, f"{t}#representedOrganization")
+    o += f'\t\t\t\t<id root="2.16.840.1.113883.2.1.3.2.4.19.1" extension="{org[0]}"/>\n'
+    o += f"\t\t\t\t<name>{org[1]}</name>\n"
+    o += "\t\t\t</representedOrganization>\n\t\t</assignedAuthor>\n\t</author>\n"
+    return o
 
 
 def header(d):
@@ -111,14 +251,19 @@ def header(d):
             o += f'\t\t\t<id root="{root}" extension="{ext}"{extra}/>\n'
     if p.get("addr"):
         o += addr(3, *p["addr"])
+    for use, parts in p.get("addrs", []):
+        o += addr_parts(3, parts, use)
     if p.get("telecom"):
         o += f'\t\t\t<telecom use="HP" value="{p["telecom"]}"/>\n'
+    for t in p.get("telecoms", []):
+        o += telecom(3, t)
     o += '\t\t\t<patient classCode="PSN" determinerCode="INSTANCE">\n'
     o += tpl(4, "COCD_TP145201GB01#patientPatient", lg)
     o += person_name(4, p["name"])
     g = p["gender"]
     o += f'\t\t\t\t<administrativeGenderCode code="{g[0]}" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.25" displayName="{g[1]}"/>\n'
     o += f'\t\t\t\t<birthTime value="{p["birth"]}"/>\n'
+    o += patient_extras(p)
     o += "\t\t\t</patient>\n"
     gp = p.get("gp")
     if gp:
@@ -134,6 +279,9 @@ def header(d):
     o += "\t\t</patientRole>\n\t</recordTarget>\n"
     # ---- authors
     for a in d["authors"]:
+        if a.get("device"):
+            o += device_author(a)
+            continue
         atpl = "COCD_TP145001UK01#AssignedAuthorSDS" if lg else "COCD_TP145200GB01#AssignedAuthor"
         o += '\t<author typeCode="AUT" contextControlCode="OP">\n'
         o += cid(2, atpl, lg) if not lg else tpl(2, atpl).replace("#", ".")
@@ -158,6 +306,29 @@ def header(d):
         o += f'\t\t\t\t<id root="{org[2] if len(org) > 2 else "2.16.840.1.113883.2.1.3.2.4.19.1"}" extension="{org[0]}"/>\n'
         o += f"\t\t\t\t<name>{org[1]}</name>\n"
         o += "\t\t\t</representedOrganization>\n\t\t</assignedAuthor>\n\t</author>\n"
+    # ---- data enterer, informants
+    de = d.get("data_enterer")
+    if de:
+        o += '\t<dataEnterer typeCode="ENT" contextControlCode="OP">\n'
+        o += cid(2, "COCD_TP145210GB01#AssignedEntity")
+        o += f'\t\t<time value="{de["time"]}"/>\n'
+        o += assigned_entity(2, de)
+        o += "\t</dataEnterer>\n"
+    for inf in d.get("informants", []):
+        o += '\t<informant typeCode="INF" contextControlCode="OP">\n'
+        o += cid(2, "COCD_TP145007UK03#RelatedEntity")
+        o += '\t\t<relatedEntity classCode="PRS">\n'
+        o += tpl(3, "COCD_TP145007UK03#RelatedEntity")
+        o += (f'\t\t\t<code code="{inf["code"][0]}" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.45" '
+              f'displayName="{inf["code"][1]}"/>\n')
+        if inf.get("addr"):
+            o += addr(3, *inf["addr"])
+        if inf.get("telecom"):
+            o += telecom(3, inf["telecom"])
+        o += '\t\t\t<relatedPerson classCode="PSN" determinerCode="INSTANCE">\n'
+        o += tpl(4, "COCD_TP145007UK03#relationshipHolder")
+        o += person_name(4, inf["name"])
+        o += "\t\t\t</relatedPerson>\n\t\t</relatedEntity>\n\t</informant>\n"
     # ---- custodian
     c = d["custodian"]
     o += '\t<custodian typeCode="CST">\n'
@@ -182,6 +353,12 @@ def header(d):
             o += f'\t\t\t<id root="1.2.826.0.1285.0.2.0.65" extension="{r["sds"]}"/>\n'
         elif not r.get("person"):
             o += '\t\t\t<id nullFlavor="NA"/>\n'
+        if r.get("sds_role"):
+            o += f'\t\t\t<id root="1.2.826.0.1285.0.2.0.67" extension="{r["sds_role"]}"/>\n'
+        if r.get("addr"):
+            o += addr(3, *r["addr"], use="WP")
+        if r.get("telecom"):
+            o += telecom(3, r["telecom"])
         if r.get("person"):
             o += '\t\t\t<informationRecipient classCode="PSN" determinerCode="INSTANCE">\n'
             o += tpl(4, rt.split("#")[0] + "#assignedPerson", lg)
@@ -192,6 +369,27 @@ def header(d):
         o += f'\t\t\t\t<id root="2.16.840.1.113883.2.1.3.2.4.19.1" extension="{r["org"][0]}"/>\n'
         o += f'\t\t\t\t<name>{r["org"][1]}</name>\n'
         o += "\t\t\t</receivedOrganization>\n\t\t</intendedRecipient>\n\t</informationRecipient>\n"
+    # ---- legal authenticator, authenticators, participants
+    la = d.get("legal_authenticator")
+    if la:
+        o += '\t<legalAuthenticator typeCode="LA" contextControlCode="OP">\n'
+        o += cid(2, "COCD_TP145210GB01#AssignedEntity")
+        o += f'\t\t<time value="{la["time"]}"/>\n'
+        o += '\t\t<signatureCode code="S"/>\n'
+        o += assigned_entity(2, la)
+        o += "\t</legalAuthenticator>\n"
+    for au in d.get("authenticators", []):
+        o += '\t<authenticator typeCode="AUTHEN">\n'
+        o += cid(2, "COCD_TP145210GB01#AssignedEntity")
+        o += f'\t\t<time value="{au["time"]}"/>\n'
+        o += '\t\t<signatureCode code="S"/>\n'
+        o += assigned_entity(2, au)
+        o += "\t</authenticator>\n"
+    for pt in d.get("participants", []):
+        o += f'\t<participant typeCode="{pt["type"]}" contextControlCode="OP">\n'
+        o += cid(2, f'{pt["template"]}#AssociatedEntity')
+        o += associated_entity(2, pt, pt["template"])
+        o += "\t</participant>\n"
     # ---- encounter
     e = d.get("encounter")
     if e:
@@ -327,7 +525,8 @@ def treatment(eid, code, display, ref, low, high, legacy=False):
     o += '\t\t\t\t\t\t<procedure classCode="PROC" moodCode="EVN">\n'
     o += tpl(7, "COCD_TP146027UK04#Treatment", legacy)
     o += f'\t\t\t\t\t\t\t<id root="{eid}"/>\n'
-    o += f'\t\t\t\t\t\t\t<code code="{code}" codeSystem="{SNOMED}" displayName="{display}">\n'
+    shown = f' displayName="{display}"' if display is not None else ""   # None: code + originalText only
+    o += f'\t\t\t\t\t\t\t<code code="{code}" codeSystem="{SNOMED}"{shown}>\n'
     o += f'\t\t\t\t\t\t\t\t<originalText>\n\t\t\t\t\t\t\t\t\t<reference value="#{ref}"/>\n\t\t\t\t\t\t\t\t</originalText>\n'
     o += "\t\t\t\t\t\t\t</code>\n"
     o += '\t\t\t\t\t\t\t<statusCode code="completed"/>\n'
@@ -387,6 +586,65 @@ def cre_type_list(eid, code, display, ids, legacy=False):
         o += f'\t\t\t\t\t\t\t<value xsi:type="II" root="{i}"/>\n'
     o += "\t\t\t\t\t\t</observation>\n\t\t\t\t\t</entry>\n"
     return o
+
+
+def diagnosis(eid, code, display, ref, time, legacy=False):
+    """COCD_TP146011UK04#Diagnosis with the diagnosis as a coded value (observation code 282291009
+    Diagnosis, value xsi:type CV), its originalText pointing into the narrative."""
+    o = _entry_open("COCD_TP146011UK04#Diagnosis", legacy)
+    o += '\t\t\t\t\t\t<observation classCode="OBS" moodCode="EVN">\n'
+    o += tpl(7, "COCD_TP146011UK04#Diagnosis", legacy)
+    o += f'\t\t\t\t\t\t\t<id root="{eid}"/>\n'
+    o += f'\t\t\t\t\t\t\t<code code="282291009" codeSystem="{SNOMED}" displayName="Diagnosis"/>\n'
+    o += '\t\t\t\t\t\t\t<statusCode code="completed"/>\n'
+    o += f'\t\t\t\t\t\t\t<effectiveTime value="{time}"/>\n'
+    o += f'\t\t\t\t\t\t\t<value xsi:type="CV" code="{code}" codeSystem="{SNOMED}" displayName="{display}">\n'
+    o += f'\t\t\t\t\t\t\t\t<originalText>\n\t\t\t\t\t\t\t\t\t<reference value="#{ref}"/>\n\t\t\t\t\t\t\t\t</originalText>\n'
+    o += "\t\t\t\t\t\t\t</value>\n"
+    o += "\t\t\t\t\t\t</observation>\n\t\t\t\t\t</entry>\n"
+    return o
+
+
+def observation_media(eid, xml_id, media_type, b64, legacy=False):
+    """COCD_TP146224GB02#ObservationMedia: an embedded base64 attachment that a renderMultiMedia
+    marker (referencedObject=xml_id) in the narrative points at."""
+    o = _entry_open("COCD_TP146224GB02#ObservationMedia", legacy)
+    o += f'\t\t\t\t\t\t<observationMedia classCode="OBS" moodCode="EVN" ID="{xml_id}">\n'
+    o += tpl(7, "COCD_TP146224GB02#ObservationMedia", legacy)
+    o += f'\t\t\t\t\t\t\t<id root="{eid}"/>\n'
+    o += f'\t\t\t\t\t\t\t<value mediaType="{media_type}" representation="B64">{b64}</value>\n'
+    o += "\t\t\t\t\t\t</observationMedia>\n\t\t\t\t\t</entry>\n"
+    return o
+
+
+# ---------------------------------------------------------------------------------------------
+# Pretty-printed narrative (as some CDA generators write it: one element per line, indented)
+# ---------------------------------------------------------------------------------------------
+
+def E(tag, *children, **attrs):
+    """A narrative element: E("content", "text", ID="a1"). Attribute names ending in '_' lose it."""
+    return (tag, {k.rstrip("_"): v for k, v in attrs.items()}, list(children))
+
+
+def pretty(node, level):
+    """Serialise an E() tree with tab indentation: an element whose children are all text stays on
+    one line; otherwise every child (text run or element) goes on its own line."""
+    if isinstance(node, str):
+        return f"{ind(level)}{node}\n"
+    tag, attrs, kids = node
+    a = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    if not kids:
+        return f"{ind(level)}<{tag}{a}/>\n"
+    if all(isinstance(k, str) for k in kids):
+        return f"{ind(level)}<{tag}{a}>{''.join(kids)}</{tag}>\n"
+    return (f"{ind(level)}<{tag}{a}>\n" + "".join(pretty(k, level + 1) for k in kids)
+            + f"{ind(level)}</{tag}>\n")
+
+
+def pretty_text(level, *blocks):
+    """Section <text> content for section(): a newline, the blocks one level deeper than <text>,
+    and the indentation of the closing tag."""
+    return "\n" + "".join(pretty(b, level + 1) for b in blocks) + ind(level)
 
 
 def document(d, body, root_extra="", prolog='<?xml version="1.0" encoding="UTF-8"?>\n', comment=None):

@@ -9,7 +9,8 @@ import random
 import re
 
 from cda import (uid, header, document, structured_body, section, table, kv_table, finding,
-                 treatment, supply, cre_type_list, nhs_valid)
+                 treatment, supply, cre_type_list, nhs_valid, diagnosis, observation_media, E,
+                 pretty_text)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TD = os.path.join(os.path.dirname(os.path.dirname(HERE)), "testdata")
@@ -584,6 +585,166 @@ def discharge_07():
 
 
 # =============================================================================================
+# discharge 08: rich header (names with CL/BR parts, ethnicity, guardian, language, two addresses,
+# MC/EC telecoms, device author, data enterer, informant, authenticators, referrer, call-back
+# contact, recipients with ids/addresses) and entries (Treatment without displayName, Diagnosis
+# with a CV value, dm+d supply, embedded PNG shown by renderMultiMedia), pretty-printed narrative
+# =============================================================================================
+
+# a 2 x 2 pixel RGB PNG (73 bytes), fixed so regeneration never depends on the zlib version
+PNG_2X2 = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR42mM4kRIARAwQCgArfgXxIXbrJAAAAABJRU5ErkJggg=="
+
+
+def discharge_08():
+    n = "discharge_08"
+    nhs = "9990000085"
+    assert nhs_valid(nhs)
+    trust = ("XZT08", "Teifi Vale NHS Trust")
+    gp = ("Z99908", "Cwmgarth Health Centre")
+    consultant = dict(prefix="Dr", given=["Rhiannon"], family="Beddoe")
+    d = dict(
+        id=uid(n), effective="202406181430+0100", conf="R",
+        patient=dict(
+            ids=[(VERIFIED, nhs, ""),
+                 (LOCAL, "TV-0088412", ' assigningAuthorityName="XZT08:Teifi Vale NHS Trust"')],
+            addrs=[("H", [("houseNumber", "7"), ("streetName", "Heol y Felin"), ("city", "Cwmgarth"),
+                          ("county", "Westmereshire"), ("postalCode", "ZZ8 7HF")]),
+                   ("PST", [("streetAddressLine", "PO Box 808"), ("streetAddressLine", "Cwmgarth"),
+                            ("postalCode", "ZZ8 0PB")])],
+            telecoms=[("HP", "tel:01632960808"), ("MC", "tel:07700900808"), ("EC", "tel:01632960881")],
+            name=dict(use="L", prefix="Mrs", given=["Gwenllian", "Mair"], call_me="Gwen", family="Havard",
+                      birth_family="Prosser"),
+            gender=("2", "Female"), birth="19400214",
+            marital=("W", "Widowed"),
+            ethnic=("CC", "Welsh"),
+            guardian=dict(code=("05", "Guardian"),
+                          addr=(["Ty Isaf", "Cwmgarth"], "ZZ8 7TI"),
+                          telecom=("MC", "tel:07700900818"),
+                          name=dict(prefix="Mr", given=["Emrys"], family="Havard")),
+            languages=[("cy", "true")],
+            gp=dict(ods=gp[0], name=gp[1], addr=(["Stryd Fawr", "Cwmgarth"], "ZZ8 1HC"))),
+        authors=[dict(time="202406181430+0100",
+                      ids=[(SDS_ROLE, "555038880801"), (SDS_USER, "555018880801")],
+                      role=("R0050", "Consultant"), name=consultant, org=trust),
+                 dict(time="202406181430+0100",
+                      device=dict(ids=[(LOCAL, "TVEPR-DISCH-01")], model="Teifi Vale ePR 4.2",
+                                  software="Discharge Letter Composer"),
+                      org=trust)],
+        data_enterer=dict(time="202406181405+0100",
+                          ids=[(SDS_USER, "555018880802"), (SDS_ROLE, "555038880802")],
+                          role=("R1984", "Health Records Administrator"),
+                          addr=(["Ward Derwen, Ysbyty Teifi", "Glanteifi"], "ZZ8 2YT"),
+                          telecom=("WP", "tel:01632960822"),
+                          name=dict(prefix="Ms", given=["Lowri"], family="Pugh"), org=trust),
+        informants=[dict(code=("43", "Daughter"),
+                         addr=(["2 Maes y Coed", "Glanteifi"], "ZZ8 4MC"),
+                         telecom=("MC", "tel:07700900843"),
+                         name=dict(prefix="Mrs", given=["Eirlys"], family="Jenkins"))],
+        custodian=trust,
+        recipients=[
+            dict(type="PRCP", person=dict(prefix="Dr", given=["Huw"], family="Pritchard"),
+                 sds="555098760081", sds_role="555038760081", role=("R0260", "General Medical Practitioner"),
+                 org=gp),
+            dict(type="TRC", addr=(["Canolfan Adfer, Heol y Bont", "Glanteifi"], "ZZ8 3CR"),
+                 telecom=("WP", "tel:01632960833"), org=("XZC08", "Teifi Vale Community Rehabilitation Team")),
+        ],
+        legal_authenticator=dict(time="202406181440+0100",
+                                 ids=[(SDS_USER, "555018880801"), (SDS_ROLE, "555038880801")],
+                                 role=("R0050", "Consultant"), name=consultant, org=trust),
+        authenticators=[dict(time="202406181420+0100", ids=[(SDS_USER, "555018880803")],
+                             role=("R0110", "Specialist Registrar"),
+                             name=dict(prefix="Dr", given=["Cai"], family="Llywelyn"), org=trust)],
+        participants=[
+            dict(type="REFT", template="COCD_TP145214GB01", ids=[(SDS_USER, "555098760083")],
+                 addr=(["Stryd Fawr", "Cwmgarth"], "ZZ8 1HC", "WP"), telecom=("WP", "tel:01632960844"),
+                 name=dict(prefix="Dr", given=["Siân"], family="Wyn-Roberts"), org=gp),
+            dict(type="CALLBCK", template="COCD_TP145212GB02",
+                 telecom=("WP", "tel:01632960855"),
+                 name=dict(prefix="Sister", given=["Nia"], family="Bevan"), org=trust),
+        ],
+        encounter=dict(id=uid(n + "/enc"), code=("11429006", "Consultation"),
+                       low="202406101805+0100", high="202406181200+0100",
+                       responsible=dict(sds_role="555038880801", name=consultant),
+                       location=dict(id="XZT0803", code=("225746001", "Ward"), org=trust)),
+    )
+    e = [uid(f"{n}/e{i}") for i in range(5)]
+    entries = [
+        treatment(e[0], "52734007", None, "t1", "202406111400+0100", "202406111545+0100"),
+        diagnosis(e[1], "5913000", "Fracture of neck of femur", "d1", "202406101805+0100"),
+        supply(e[2], "39720311000001101", "Paracetamol 500mg soluble tablets", "m1",
+               "1g four times a day when required for pain; dissolve in water. Supplied 18-Jun-2024 11:00",
+               "202406181100+0100",
+               ("555077008899", dict(prefix="Mr", given=["Gethin"], family="Rowlands"))),
+        observation_media(e[3], "OM1", "image/png", PNG_2X2),
+        cre_type_list(e[4], "185361000000102", "Medication", [e[2]]),
+    ]
+    s = lambda k: uid(f"{n}/{k}")
+    L = 7  # level of <text> in a depth-1 section at level 5
+    summary = pretty_text(
+        L,
+        E("paragraph",
+          "Mrs Havard (known as Gwen) was admitted on 10-Jun-2024 after a fall in her kitchen; she could not "
+          "weight-bear and her left leg was shortened and externally rotated. She had a",
+          E("content", "left cemented total hip replacement", ID="t1"),
+          "under spinal anaesthesia on 11-Jun-2024."),
+        E("list",
+          E("item", "Post-operative delirium on days 2&#8211;3, settled with reorientation and her daughter "
+                    "staying overnight."),
+          E("item", "Mobilising with a frame and one assistant by day 4; independent with the frame by day 6."),
+          E("item", "Welsh is her first language; the ward arranged Welsh-speaking staff for her care.")),
+        E("paragraph", "Wound on day 5:",
+          E("renderMultiMedia", E("caption", "Hip wound, day 5 (photograph)"), referencedObject="OM1")),
+    )
+    diagnoses = pretty_text(
+        L,
+        E("list",
+          E("item", E("content", "Displaced intracapsular fracture of the left neck of femur", ID="d1")),
+          E("item", "Mild cognitive impairment (known to the memory clinic)"),
+          listType="ordered"),
+    )
+    meds = pretty_text(
+        L,
+        E("table",
+          E("thead", E("tr", E("th", "Medicine"), E("th", "Dose"), E("th", "Duration"), E("th", "Notes"))),
+          E("tbody",
+            E("tr", E("td", E("content", "Paracetamol 500mg soluble tablets", ID="m1")),
+              E("td", "1g QDS PRN"), E("td", "2 weeks"), E("td", "New")),
+            E("tr", E("td", "Enoxaparin 40mg injection"), E("td", "40mg once daily"), E("td", "28 days"),
+              E("td", "New &#8212; district nurse to give")),
+            E("tr", E("td", "Donepezil 5mg tablets"), E("td", "5mg at night"), E("td", "Continue"),
+              E("td", "Unchanged")))),
+    )
+    ongoing = pretty_text(
+        L,
+        E("paragraph", "Actions for the GP:"),
+        E("list",
+          E("item", "Review pain relief at 2 weeks &amp; check the wound."),
+          E("item", "Consider a bone-health assessment (FRAX) and start treatment if indicated.")),
+        E("paragraph", "Orthopaedic clinic with X-ray in 6 weeks (appointment letter to follow, in Welsh)."),
+    )
+    home_visit = pretty_text(
+        L,
+        E("table",
+          E("tbody",
+            E("tr", E("td", E("content", "Visit date:", styleCode="Bold")), E("td", "14-Jun-2024")),
+            E("tr", E("td", E("content", "Therapist:", styleCode="Bold")), E("td", "Ffion Dafis, OT")),
+            E("tr", E("td", E("content", "Equipment:", styleCode="Bold")),
+              E("td", "Raised toilet seat, perching stool, second stair rail")))),
+        E("paragraph", "Access to the house is level; the bedroom and bathroom are upstairs.",
+          E("br"), "Son (guardian) will stay for the first week."),
+    )
+    sections = [
+        section(5, s("sum"), "Summary of Care", summary),
+        section(5, s("dx"), "Diagnoses", diagnoses),
+        section(5, s("meds"), "Medication on Discharge", meds),
+        section(5, s("plan"), "Ongoing Care", ongoing),
+        section(5, s("ot"), "Occupational Therapy Home Visit", home_visit),
+    ]
+    body = structured_body(s("outer"), entries, sections)
+    write("discharge/discharge_08_rich_header_entries.xml", document(d, body, comment=DISCLAIMER))
+
+
+# =============================================================================================
 # other-kinds/: must be skipped by this version
 # =============================================================================================
 
@@ -826,5 +987,6 @@ if __name__ == "__main__":
     discharge_04()
     discharge_05_06()
     discharge_07()
+    discharge_08()
     other_kinds()
     bad()
