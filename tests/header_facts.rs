@@ -400,3 +400,43 @@ fn ethnicity_language_and_guardian_have_their_places() {
         assert!(div.contains(row), "{row}\n{div}");
     }
 }
+
+/// An encounter whose source end lies before its start (a data-entry slip)
+/// must not fail the document on FHIR per-1: the end is omitted with a
+/// `period-end-before-start` warning and both times stay in the narrative
+/// rows.
+#[test]
+fn an_end_before_the_start_is_omitted_not_fatal() {
+    let src = discharge_05();
+    let high = src.find("<high value=\"").expect("high");
+    let end = src[high..].find("/>").expect("end") + high + 2;
+    let doc = format!("{}<high value=\"20230101\"/>{}", &src[..high], &src[end..]);
+    let t = tempfile::tempdir().unwrap();
+    let input = t.path().join("d.xml");
+    std::fs::write(&input, &doc).unwrap();
+    let out = t.path().join("out");
+    let r = convert(&input, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let l = &ledger(&out)[0];
+    assert_eq!(l["outcome"], "converted", "{l}");
+    assert!(
+        l["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["rule"] == "period-end-before-start"),
+        "{l}"
+    );
+    let b = bundle_of(&out, l);
+    let enc = document_bundle(&b)["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].clone())
+        .find(|r| r["resourceType"] == "Encounter")
+        .expect("Encounter");
+    assert!(enc["period"]["start"].is_string(), "{enc}");
+    assert!(enc["period"].get("end").is_none(), "{enc}");
+    let dis = section_div(&b, "Discharge details").expect("Discharge details");
+    assert!(dis.contains("2023-01-01"), "{dis}");
+}

@@ -85,6 +85,8 @@ pub enum Func {
     Not,
     /// Base64 content with its whitespace removed; no value unless it decodes.
     Base64,
+    /// `period-end(start, end)`: dateTime of `end`, unless it lies before `start`.
+    PeriodEnd,
 }
 
 impl Func {
@@ -126,6 +128,7 @@ impl Func {
             "midnight" => (Midnight, 1, 1),
             "not" => (Not, 1, 1),
             "base64" => (Base64, 1, 1),
+            "period-end" => (PeriodEnd, 2, 2),
             _ => return None,
         })
     }
@@ -167,6 +170,7 @@ impl Func {
         "midnight",
         "not",
         "base64",
+        "period-end",
     ];
 }
 
@@ -524,6 +528,43 @@ fn call(
                             }
                             out.push(Val::Str(s));
                         }
+                    }
+                    Err(e) => {
+                        let at = env.loc_of(v);
+                        env.warn(
+                            "invalid-timestamp",
+                            format!("timestamp not usable ({}){at}; field omitted", e.rule()),
+                        );
+                    }
+                }
+            }
+        }
+        Func::PeriodEnd => {
+            // A period whose end lies before its start breaks FHIR per-1 and
+            // would fail the whole message: the end is left out with a
+            // warning (its value stays in the narrative rows).
+            let start =
+                first_text(&args[0], env, ctx, dollar).and_then(|(t, _)| ts::parse_ts(&t).ok());
+            for (t, v) in texts(&args[1], env, ctx, dollar) {
+                match ts::parse_ts(&t) {
+                    Ok(end) => {
+                        if start.as_ref().is_some_and(|s| !s.starts_not_after(&end)) {
+                            let at = env.loc_of(v);
+                            env.warn(
+                                "period-end-before-start",
+                                format!("period end before its start{at}; end omitted"),
+                            );
+                            continue;
+                        }
+                        let (s, adj) = end.to_date_time();
+                        if let Some(a) = adj {
+                            let at = env.loc_of(v);
+                            env.warn(
+                                a.rule(),
+                                format!("local time adjusted for a clock change{at}"),
+                            );
+                        }
+                        out.push(Val::Str(s));
                     }
                     Err(e) => {
                         let at = env.loc_of(v);
