@@ -469,7 +469,10 @@ impl<'a> Builder<'a> {
                 let raw = sub(src, a.value);
                 match quick_xml::escape::unescape(&raw) {
                     Ok(Cow::Borrowed(_)) => raw,
-                    Ok(Cow::Owned(v)) => Cow::Owned(v),
+                    Ok(Cow::Owned(v)) if v.chars().all(is_xml_char) => Cow::Owned(v),
+                    Ok(Cow::Owned(_)) => {
+                        return Err(self.err(pos, "character reference to a character XML 1.0 does not allow in an attribute value".into()))
+                    }
                     Err(_) => {
                         return Err(self.err(pos, "undefined entity or malformed reference in an attribute value (DTD entities are never resolved)".into()))
                     }
@@ -579,7 +582,13 @@ impl<'a> Builder<'a> {
         let mut utf8 = [0u8; 4];
         let s: &str = if r.is_char_ref() {
             match r.resolve_char_ref() {
-                Ok(Some(c)) => c.encode_utf8(&mut utf8),
+                Ok(Some(c)) if is_xml_char(c) => c.encode_utf8(&mut utf8),
+                Ok(Some(_)) => {
+                    return Err(self.err(
+                        pos,
+                        "character reference to a character XML 1.0 does not allow (a control character)".into(),
+                    ))
+                }
                 _ => return Err(self.err(pos, "invalid character reference".into())),
             }
         } else {
@@ -1002,6 +1011,12 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
+/// XML 1.0 `Char` (§2.2): what a character reference may denote. (Surrogates
+/// are not `char`s; the raw text is checked by the scanner.)
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
 /// Elements whose content may be mixed (narrative, values, names,
 /// addresses): whitespace between their child elements is significant.
 fn is_mixed(local: &str) -> bool {
@@ -1104,6 +1119,24 @@ mod tests {
             one.string_value_spaced(one.root()),
             Cow::Borrowed("only")
         ));
+    }
+
+    #[test]
+    fn references_to_characters_xml_forbids_are_not_well_formed() {
+        for bad in [
+            "<a>x&#1;y</a>",
+            "<a>x&#x1F;y</a>",
+            "<a>x&#xFFFE;y</a>",
+            "<a>x&#xFFFF;y</a>",
+            "<a t=\"x&#7;y\"/>",
+        ] {
+            assert!(Document::parse(bad).is_err(), "{bad}");
+        }
+        let ok =
+            Document::parse("<a t=\"&#9;\">&#9;&#10;&#13;&#x20;&#xD7FF;&#xE000;&#x10FFFF;</a>")
+                .unwrap();
+        assert_eq!(ok.string_value(ok.root()).chars().count(), 7);
+        assert_eq!(ok.attr(ok.root(), "t"), Some("\t"));
     }
 
     #[test]
