@@ -214,6 +214,10 @@ struct Extras {
     responsible: Option<Name>,
     authenticator: Option<(Name, Ts)>,
     enterer: Option<Name>,
+    /// Other demographics (crosswalk §2.1.9): 0 none; 1 ethnic category and a
+    /// language; 2 also a guardian whose relationship the R19 table codes
+    /// (a RelatedPerson); 3 also one it does not (Patient.contact).
+    demog: u8,
 }
 
 const TELECOMS: &[(&str, &str)] = &[
@@ -254,6 +258,7 @@ fn extras() -> impl Strategy<Value = Extras> {
             proptest::option::weighted(0.5, name()),
             proptest::option::weighted(0.3, (name(), ts())),
             proptest::option::weighted(0.2, name()),
+            0u8..4,
         ),
     )
         .prop_map(
@@ -265,8 +270,9 @@ fn extras() -> impl Strategy<Value = Extras> {
                 title_ws,
                 (entry_rot, section_codes, alias, gender_hl7, conf_vs_oid),
                 (enc_shape, cust_root, cust_lower, birth_missing, gender_null),
-                (addr, telecoms, responsible, authenticator, enterer),
+                (addr, telecoms, responsible, authenticator, enterer, demog),
             )| Extras {
+                demog,
                 addr,
                 telecoms,
                 responsible,
@@ -1255,6 +1261,41 @@ impl W<'_> {
             0 => self.empty("birthTime", &format!(" value=\"{}\"", d.birth.render())),
             1 => {}
             _ => self.empty("birthTime", " nullFlavor=\"UNK\""),
+        }
+        if d.x.demog >= 1 {
+            self.empty(
+                "ethnicGroupCode",
+                " code=\"A\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.81\" displayName=\"British, Mixed British\"",
+            );
+        }
+        if d.x.demog >= 2 {
+            let (code, shown) = if d.x.demog == 2 {
+                ("13", "Father")
+            } else {
+                ("98", "Carer")
+            };
+            self.open("guardian", " classCode=\"GUARD\"");
+            self.empty(
+                "code",
+                &format!(" code=\"{code}\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.45\" displayName=\"{shown}\""),
+            );
+            self.empty("telecom", " use=\"MC\" value=\"tel:07700900777\"");
+            self.open(
+                "guardianPerson",
+                " classCode=\"PSN\" determinerCode=\"INSTANCE\"",
+            );
+            self.open("name", "");
+            self.leaf("given", "", "Aldous");
+            self.leaf("family", "", "Pemberton");
+            self.close("name");
+            self.close("guardianPerson");
+            self.close("guardian");
+        }
+        if d.x.demog >= 1 {
+            self.open("languageCommunication", "");
+            self.empty("languageCode", " code=\"en\"");
+            self.empty("preferenceInd", " value=\"true\"");
+            self.close("languageCommunication");
         }
         self.close("patient");
         if let Some(gp) = &d.gp {

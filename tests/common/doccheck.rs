@@ -304,6 +304,62 @@ pub fn check_document_with(name: &str, src: &[u8], bundle: &Value, verbose: bool
             }
         }
     }
+    // Other demographics (crosswalk §2.1.9, §2.3): an ethnic category and a
+    // language with a code land in their CareConnect extensions; a
+    // guardian's name in a RelatedPerson of this patient or Patient.contact.
+    let ext_codes = |url: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for e in patient["extension"].as_array().into_iter().flatten() {
+            if e["url"] == url {
+                let mut all = Vec::new();
+                strings(e, &mut all);
+                out.extend(all);
+            }
+        }
+        out
+    };
+    for (leaf, url) in [
+        (
+            &["patient", "ethnicGroupCode"][..],
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1",
+        ),
+        (
+            &["patient", "languageCommunication", "languageCode"][..],
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSCommunication-1",
+        ),
+    ] {
+        for c in role.iter().flat_map(|&r| path(&doc, r, leaf)) {
+            if let Some(code) = doc.attr(c, "code") {
+                if !ext_codes(url).iter().any(|v| v == code.trim()) {
+                    fail(format!("code {code} of {} not in {url}", leaf.join("/")));
+                }
+            }
+        }
+    }
+    for g in role.iter().flat_map(|&r| {
+        path(
+            &doc,
+            r,
+            &["patient", "guardian", "guardianPerson", "name", "family"],
+        )
+    }) {
+        let family = collapse(&doc.string_value(g));
+        let in_contact = json_strings(&patient["contact"])
+            .iter()
+            .any(|s| collapse(s) == family);
+        let in_related = res.values().any(|r| {
+            r["resourceType"] == "RelatedPerson"
+                && resolve(&res, &r["patient"]).is_some_and(|p| p["id"] == patient["id"])
+                && json_strings(&r["name"])
+                    .iter()
+                    .any(|s| collapse(s) == family)
+        });
+        if !in_contact && !in_related {
+            fail(format!(
+                "guardian family name {family:?} in neither a RelatedPerson nor Patient.contact"
+            ));
+        }
+    }
     for bt in role
         .iter()
         .flat_map(|&r| path(&doc, r, &["patient", "birthTime"]))
