@@ -440,3 +440,97 @@ fn an_end_before_the_start_is_omitted_not_fatal() {
     let dis = section_div(&b, "Discharge details").expect("Discharge details");
     assert!(dis.contains("2023-01-01"), "{dis}");
 }
+
+/// Coded allergies (crosswalk §4.2–4.3) become CareConnect-ITK-AllergyIntolerance-1
+/// resources in an Allergy List entered in the allergies section, with a
+/// row each: the causative agent (code qualifier 246075003) is the code;
+/// an agent without a SNOMED CT name gets the transfer-degraded code (R35)
+/// and keeps what the source had as text; type and category follow the
+/// entry's code (416098002 Drug allergy → allergy, medication).
+#[test]
+fn coded_allergies_become_allergy_intolerances() {
+    let src = discharge_05();
+    let entry = |template: &str, by_content_id: bool, code: &str, agent: &str| {
+        let marker = if by_content_id {
+            format!("<npfitlc:contentId root=\"2.16.840.1.113883.2.1.3.2.4.18.16\" extension=\"{template}\"/>")
+        } else {
+            format!(
+                "<templateId root=\"2.16.840.1.113883.2.1.3.2.4.18.2\" extension=\"{template}\"/>"
+            )
+        };
+        format!(
+            "<entry typeCode=\"COMP\" contextConductionInd=\"true\">{marker}\
+             <observation classCode=\"OBS\" moodCode=\"EVN\">\
+             <id root=\"5A1E2C3D-0000-4000-8000-00000000000{}\"/>\
+             <code {code} codeSystem=\"2.16.840.1.113883.2.1.3.2.4.15\">\
+             <qualifier><name code=\"246075003\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.15\" displayName=\"causative agent\"/>\
+             {agent}</qualifier></code>\
+             <statusCode code=\"completed\"/><effectiveTime><low value=\"20240520\"/></effectiveTime>\
+             </observation></entry>\n",
+            template.len() % 10
+        )
+    };
+    let entries = [
+        entry(
+            "COCD_TP146025UK04#Allergy",
+            true,
+            "code=\"416098002\" displayName=\"Drug allergy\"",
+            "<value code=\"373270004\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.15\" displayName=\"Penicillin -class of antibiotic-\"/>",
+        ),
+        entry(
+            "COCD_TP146022UK01.AllergyEvent",
+            false,
+            "code=\"416093006\" displayName=\"Allergic reaction to drug\"",
+            "<value code=\"C1234\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.14\"/>",
+        ),
+    ]
+    .concat();
+    let at = src.find("<entry typeCode=\"COMP\"").expect("an entry");
+    let doc = format!("{}{entries}{}", &src[..at], &src[at..]);
+    let b = convert_one(&doc, None);
+    let all = document_bundle(&b)["entry"].as_array().unwrap().clone();
+    let allergies: Vec<Value> = all
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "AllergyIntolerance")
+        .map(|e| e["resource"].clone())
+        .collect();
+    assert_eq!(allergies.len(), 2, "{allergies:?}");
+    let a = &allergies[0];
+    assert_eq!(a["type"], "allergy");
+    assert_eq!(a["category"], serde_json::json!(["medication"]));
+    assert_eq!(
+        a["code"],
+        serde_json::json!({"coding": [{"system": "http://snomed.info/sct", "code": "373270004",
+            "display": "Penicillin -class of antibiotic-"}], "text": "Penicillin -class of antibiotic-"})
+    );
+    assert_eq!(a["clinicalStatus"], "active");
+    assert_eq!(a["verificationStatus"], "confirmed");
+    assert_eq!(a["assertedDate"], "2024-05-20");
+    let e = &allergies[1];
+    assert!(e.get("type").is_none(), "{e}");
+    assert_eq!(
+        e["code"],
+        serde_json::json!({"coding": [{"system": "http://snomed.info/sct", "code": "196461000000101",
+            "display": "Transfer-degraded drug allergy"}], "text": "code C1234"})
+    );
+    let list = all
+        .iter()
+        .find(|e| {
+            e["resource"]["resourceType"] == "List"
+                && e["resource"]["code"]["coding"][0]["code"] == "886921000000105"
+        })
+        .expect("an allergy List");
+    let alg = all[0]["resource"]["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == "Allergies and adverse reactions")
+        .expect("allergies section")
+        .clone();
+    assert_eq!(alg["entry"][0]["reference"], list["fullUrl"], "{alg}");
+    let div = alg["text"]["div"].as_str().unwrap();
+    assert!(
+        div.contains("<th>Allergies and adverse reactions (coded)</th><td>Penicillin -class of antibiotic-, Drug allergy, 2024-05-20</td>"),
+        "{div}"
+    );
+}

@@ -25,6 +25,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "tables/relationship.tsv",
     "tables/ethnic-category.tsv",
     "tables/human-language.tsv",
+    "tables/allergy-kinds.tsv",
     "tables/care-setting.tsv",
     "tables/nhs-number-roots.tsv",
     "tables/encounter-types.tsv",
