@@ -605,6 +605,28 @@ def diagnosis(eid, code, display, ref, time, legacy=False):
     return o
 
 
+def allergy(eid, kind, agent, ref, time, legacy=False):
+    """COCD_TP146025UK04#Allergy: observation code `kind` = (code, display) (e.g. 416098002 Drug
+    allergy), the causative agent (code, display) as the qualifier 246075003, its originalText
+    pointing into the narrative."""
+    o = _entry_open("COCD_TP146025UK04#Allergy", legacy)
+    o += '\t\t\t\t\t\t<observation classCode="OBS" moodCode="EVN">\n'
+    o += tpl(7, "COCD_TP146025UK04#Allergy", legacy)
+    o += f'\t\t\t\t\t\t\t<id root="{eid}"/>\n'
+    o += f'\t\t\t\t\t\t\t<code code="{kind[0]}" codeSystem="{SNOMED}" displayName="{kind[1]}">\n'
+    o += '\t\t\t\t\t\t\t\t<qualifier>\n'
+    o += f'\t\t\t\t\t\t\t\t\t<name code="246075003" codeSystem="{SNOMED}" displayName="causative agent"/>\n'
+    o += f'\t\t\t\t\t\t\t\t\t<value code="{agent[0]}" codeSystem="{SNOMED}" displayName="{agent[1]}">\n'
+    o += f'\t\t\t\t\t\t\t\t\t\t<originalText>\n\t\t\t\t\t\t\t\t\t\t\t<reference value="#{ref}"/>\n\t\t\t\t\t\t\t\t\t\t</originalText>\n'
+    o += '\t\t\t\t\t\t\t\t\t</value>\n'
+    o += '\t\t\t\t\t\t\t\t</qualifier>\n'
+    o += '\t\t\t\t\t\t\t</code>\n'
+    o += '\t\t\t\t\t\t\t<statusCode code="completed"/>\n'
+    o += f'\t\t\t\t\t\t\t<effectiveTime>\n\t\t\t\t\t\t\t\t<low value="{time}"/>\n\t\t\t\t\t\t\t</effectiveTime>\n'
+    o += "\t\t\t\t\t\t</observation>\n\t\t\t\t\t</entry>\n"
+    return o
+
+
 def observation_media(eid, xml_id, media_type, b64, legacy=False):
     """COCD_TP146224GB02#ObservationMedia: an embedded base64 attachment that a renderMultiMedia
     marker (referencedObject=xml_id) in the narrative points at."""

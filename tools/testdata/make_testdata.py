@@ -9,7 +9,7 @@ import random
 import re
 
 from cda import (uid, header, document, structured_body, section, table, kv_table, finding,
-                 treatment, supply, cre_type_list, nhs_valid, diagnosis, observation_media, E,
+                 treatment, supply, cre_type_list, nhs_valid, diagnosis, observation_media, allergy, E,
                  pretty_text)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -593,6 +593,8 @@ def discharge_07():
 
 # a 2 x 2 pixel RGB PNG (73 bytes), fixed so regeneration never depends on the zlib version
 PNG_2X2 = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR42mM4kRIARAwQCgArfgXxIXbrJAAAAABJRU5ErkJggg=="
+# A minimal PDF header, base64 (the converter carries embedded PDFs as ITK-Attachment-Binary-1).
+PDF_TINY = "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlL0NhdGFsb2c+PgplbmRvYmoKdHJhaWxlcgo8PC9Sb290IDEgMCBSPj4KJSVFT0YK"
 
 
 def discharge_08():
@@ -667,7 +669,7 @@ def discharge_08():
                        responsible=dict(sds_role="555038880801", name=consultant),
                        location=dict(id="XZT0803", code=("225746001", "Ward"), org=trust)),
     )
-    e = [uid(f"{n}/e{i}") for i in range(5)]
+    e = [uid(f"{n}/e{i}") for i in range(7)]
     entries = [
         treatment(e[0], "52734007", None, "t1", "202406111400+0100", "202406111545+0100"),
         diagnosis(e[1], "5913000", "Fracture of neck of femur", "d1", "202406101805+0100"),
@@ -677,6 +679,9 @@ def discharge_08():
                ("555077008899", dict(prefix="Mr", given=["Gethin"], family="Rowlands"))),
         observation_media(e[3], "OM1", "image/png", PNG_2X2),
         cre_type_list(e[4], "185361000000102", "Medication", [e[2]]),
+        allergy(e[5], ("416098002", "Drug allergy"), ("373270004", "Penicillin -class of antibiotic-"),
+                "al1", "199803"),
+        observation_media(e[6], "OM2", "application/pdf", PDF_TINY),
     ]
     s = lambda k: uid(f"{n}/{k}")
     L = 7  # level of <text> in a depth-1 section at level 5
@@ -733,8 +738,15 @@ def discharge_08():
         E("paragraph", "Access to the house is level; the bedroom and bathroom are upstairs.",
           E("br"), "Son (guardian) will stay for the first week."),
     )
+    allergies = pretty_text(
+        L,
+        E("paragraph", E("content", "Penicillin", ID="al1"), "&#8212; widespread rash in 1998."),
+        E("paragraph", "Discharge letter for the patient (PDF):",
+          E("renderMultiMedia", E("caption", "Patient letter"), referencedObject="OM2")),
+    )
     sections = [
         section(5, s("sum"), "Summary of Care", summary),
+        section(5, s("alg"), "Allergies", allergies),
         section(5, s("dx"), "Diagnoses", diagnoses),
         section(5, s("meds"), "Medication on Discharge", meds),
         section(5, s("plan"), "Ongoing Care", ongoing),
