@@ -106,6 +106,18 @@ fn convert_one(doc: &str, maps: Option<&std::path::Path>) -> Value {
     bundle_of(&out, l)
 }
 
+/// The first resource of type `ty` in the message's document bundle.
+fn resource_of(b: &Value, ty: &str) -> Value {
+    document_bundle(b)["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == ty)
+        .unwrap_or_else(|| panic!("no {ty}"))
+        .clone()
+}
+
 fn discharge_05() -> String {
     std::fs::read_to_string(
         common::root().join("testdata/discharge/discharge_05_duplicate_id_a.xml"),
@@ -257,14 +269,7 @@ fn patient_name_parts_have_their_places() {
                 <family>Tull</family><family qualifier=\"BR\">Pennycook</family></name>";
     let doc = format!("{}{name}{}", &src[..start], &src[end..]);
     let b = convert_one(&doc, None);
-    let patient = document_bundle(&b)["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["resource"])
-        .find(|r| r["resourceType"] == "Patient")
-        .expect("Patient")
-        .clone();
+    let patient = resource_of(&b, "Patient");
     assert_eq!(
         patient["name"],
         serde_json::json!([
@@ -302,14 +307,7 @@ fn ethnicity_language_and_guardian_have_their_places() {
         1,
     );
     let b = convert_one(&doc, None);
-    let patient = document_bundle(&b)["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["resource"])
-        .find(|r| r["resourceType"] == "Patient")
-        .expect("Patient")
-        .clone();
+    let patient = resource_of(&b, "Patient");
     assert_eq!(
         patient["extension"],
         serde_json::json!([
@@ -428,13 +426,7 @@ fn an_end_before_the_start_is_omitted_not_fatal() {
         "{l}"
     );
     let b = bundle_of(&out, l);
-    let enc = document_bundle(&b)["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["resource"].clone())
-        .find(|r| r["resourceType"] == "Encounter")
-        .expect("Encounter");
+    let enc = resource_of(&b, "Encounter");
     assert!(enc["period"]["start"].is_string(), "{enc}");
     assert!(enc["period"].get("end").is_none(), "{enc}");
     let dis = section_div(&b, "Discharge details").expect("Discharge details");

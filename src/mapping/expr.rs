@@ -519,23 +519,11 @@ fn call(
                             _ => parsed.to_instant(),
                         };
                         if let Some((s, adj)) = r {
-                            if let Some(a) = adj {
-                                let at = env.loc_of(v);
-                                env.warn(
-                                    a.rule(),
-                                    format!("local time adjusted for a clock change{at}"),
-                                );
-                            }
+                            warn_adjusted(env, v, adj);
                             out.push(Val::Str(s));
                         }
                     }
-                    Err(e) => {
-                        let at = env.loc_of(v);
-                        env.warn(
-                            "invalid-timestamp",
-                            format!("timestamp not usable ({}){at}; field omitted", e.rule()),
-                        );
-                    }
+                    Err(e) => warn_unusable(env, v, &e),
                 }
             }
         }
@@ -557,22 +545,10 @@ fn call(
                             continue;
                         }
                         let (s, adj) = end.to_date_time();
-                        if let Some(a) = adj {
-                            let at = env.loc_of(v);
-                            env.warn(
-                                a.rule(),
-                                format!("local time adjusted for a clock change{at}"),
-                            );
-                        }
+                        warn_adjusted(env, v, adj);
                         out.push(Val::Str(s));
                     }
-                    Err(e) => {
-                        let at = env.loc_of(v);
-                        env.warn(
-                            "invalid-timestamp",
-                            format!("timestamp not usable ({}){at}; field omitted", e.rule()),
-                        );
-                    }
+                    Err(e) => warn_unusable(env, v, &e),
                 }
             }
         }
@@ -953,6 +929,26 @@ pub fn find_id(doc: &Document, id: &str) -> Option<NodeId> {
 }
 
 /// [`find_id`] through the document's anchor index.
+/// The ledger warning of a local time moved across a clock change.
+fn warn_adjusted(env: &mut Env, v: Option<NodeId>, adj: Option<crate::convert::ts::Adjustment>) {
+    if let Some(a) = adj {
+        let at = env.loc_of(v);
+        env.warn(
+            a.rule(),
+            format!("local time adjusted for a clock change{at}"),
+        );
+    }
+}
+
+/// The ledger warning of a timestamp that cannot be read (the field is left out).
+fn warn_unusable(env: &mut Env, v: Option<NodeId>, e: &crate::convert::ts::TsError) {
+    let at = env.loc_of(v);
+    env.warn(
+        "invalid-timestamp",
+        format!("timestamp not usable ({}){at}; field omitted", e.rule()),
+    );
+}
+
 fn anchor(env: &Env, id: &str) -> Option<NodeId> {
     if id.is_empty() {
         return None;
