@@ -292,7 +292,8 @@ fn ethnicity_language_and_guardian_have_their_places() {
     let src = discharge_05();
     let birth = src.find("<birthTime").expect("birthTime");
     let end = src[birth..].find("/>").expect("end") + birth + 2;
-    let extra = "<ethnicGroupCode code=\"CC\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.81\"/>\
+    let extra = "<maritalStatusCode code=\"N\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.82\" displayName=\"Not disclosed\"/>\
+        <ethnicGroupCode code=\"CC\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.81\"/>\
         <guardian classCode=\"GUARD\"><code code=\"12\" codeSystem=\"2.16.840.1.113883.2.1.3.2.4.16.45\" displayName=\"Mother\"/>\
         <telecom use=\"MC\" value=\"tel:07700900444\"/><telecom use=\"PG\" value=\"tel:07600900445\"/>\
         <guardianPerson><name><given>Hester</given><family>Larkham</family></name></guardianPerson></guardian>\
@@ -387,9 +388,12 @@ fn ethnicity_language_and_guardian_have_their_places() {
             .any(|e| e["reference"] == url),
         "{dst}"
     );
+    assert!(patient.get("maritalStatus").is_none(), "{patient}");
     let div = section_div(&b, "Patient demographics").expect("demographics");
     for row in [
         "<th>Ethnic category</th><td>Welsh</td>",
+        // §2.1.9: N (not disclosed) has no FHIR maritalStatus; the narrative keeps it.
+        "<th>Marital status</th><td>Not disclosed</td>",
         "<th>Language</th><td>Welsh, preferred</td>",
         "<th>Emergency contact telephone</th><td>01234500666</td>",
         "<th>Guardian</th><td>Hester Larkham, Mother, 07700900444, 07600900445</td>",
