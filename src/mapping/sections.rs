@@ -728,8 +728,9 @@ fn shown_media_type(m: &str) -> &str {
 /// Embedded attachments (`observationMedia`: images, NHS Pathways XML,
 /// documents) that no mapping made a resource of are data the message
 /// cannot carry: the Transfer of Care harness accepts only PDF Binaries
-/// (crosswalk.md §5.2, R33) and their bytes are not narrative. Each is a warning with its place and media type
-/// and is counted, so none goes silently; the narrative keeps a marker.
+/// (crosswalk.md §5.2, R33) and their bytes are not narrative. Each is a
+/// warning with its place and media type and is counted, so none goes
+/// silently; the narrative keeps a marker.
 fn attachments(env: &mut Env, cov: &mut Coverage) {
     let doc = env.doc;
     let Some(ns) = doc.ns_index(NS_HL7) else {
@@ -741,15 +742,13 @@ fn attachments(env: &mut Env, cov: &mut Coverage) {
             continue;
         }
         let value = doc.child(m, NS_HL7, "value");
-        let media = value
+        let shown = match value
             .and_then(|v| doc.attr(v, "mediaType"))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .unwrap_or("(no media type)");
-        let shown = if media == "(no media type)" {
-            media
-        } else {
-            shown_media_type(media)
+        {
+            Some(m) => shown_media_type(m),
+            None => "(no media type)",
         };
         let (l, c) = doc.line_col(m);
         cov.attachments += 1;

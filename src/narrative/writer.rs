@@ -11,12 +11,13 @@
 //!
 //! Whitespace of the source that these rules swallow between blocks (at a
 //! block's start or end, between rows, cells or items) is not lost as a
-//! separator: one line break is written *outside* the blocks instead
-//! (before the opening tags, after the closing tag), where it changes
-//! nothing on screen. So the words of two cells, items or paragraphs run
-//! together in the output's plain text exactly when they ran together in
-//! the source's (`<td>Marriott</td>\n<td>Pharmacist` never becomes
-//! `MarriottPharmacist`), however that text is read.
+//! separator: one line break is written where it was swallowed — after a
+//! closing tag, between tags, or at the very start of a block when nothing
+//! separated the block itself — where it changes nothing on screen. So the
+//! words of two cells, items or paragraphs run together in the output's
+//! plain text exactly when they ran together in the source's
+//! (`<td>Marriott</td>\n<td>Pharmacist` never becomes `MarriottPharmacist`),
+//! however that text is read.
 //!
 //! Every emitter can be undone with [`Writer::snapshot`] /
 //! [`Writer::restore`], which is how empty paragraphs, spans, rows and lists
@@ -230,7 +231,7 @@ impl Writer {
         // is what pending it and flushing it would write.
         let b = s.as_bytes();
         // XML whitespace (what collapses).
-        let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+        let ws = is_ws;
         let mut i = 0;
         while i < b.len() {
             if ws(b[i]) {
