@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{bundle_of, convert, ledger, report, section_div};
+use common::{bundle_of, convert, issue_messages, ledger, report, section_div};
 use serde_json::Value;
 
 const PAYLOAD: &str = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U";
@@ -102,13 +102,7 @@ fn attachments_are_warned_counted_and_marked() {
             .lines()
             .count()
             + 1;
-        let warned: Vec<&str> = l["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|i| i["rule"] == "attachment-not-carried")
-            .map(|i| i["message"].as_str().unwrap())
-            .collect();
+        let warned = issue_messages(l, "attachment-not-carried");
         assert_eq!(warned.len(), 1, "{name}: {l}");
         assert!(
             warned[0].contains(&format!("at {line}:")) && warned[0].contains(shown),
@@ -187,14 +181,7 @@ fn an_embedded_pdf_becomes_a_binary() {
     assert_eq!(r.code, 0, "{}", r.dump());
     let lines: Vec<Value> = ledger(&out);
     let line = |n: &str| lines.iter().find(|l| l["input"] == n).unwrap().clone();
-    let warned = |l: &Value| {
-        l["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|i| i["rule"] == "attachment-not-carried")
-            .count()
-    };
+    let warned = |l: &Value| issue_messages(l, "attachment-not-carried").len();
 
     let l = line("pdf.xml");
     assert_eq!(l["outcome"], "converted", "{l}");

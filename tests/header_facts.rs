@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{bundle_of, convert, document_bundle, ledger, section_div};
+use common::{bundle_of, convert, document_bundle, issue_messages, ledger, section_div};
 use serde_json::Value;
 
 const HEADER: &str = r#"
@@ -422,11 +422,7 @@ fn an_end_before_the_start_is_omitted_not_fatal() {
     let l = &ledger(&out)[0];
     assert_eq!(l["outcome"], "converted", "{l}");
     assert!(
-        l["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["rule"] == "period-end-before-start"),
+        !issue_messages(l, "period-end-before-start").is_empty(),
         "{l}"
     );
     let b = bundle_of(&out, l);

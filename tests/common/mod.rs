@@ -85,6 +85,17 @@ pub fn ledger(out: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Messages of a ledger line's issues with rule `rule`.
+pub fn issue_messages<'a>(line: &'a serde_json::Value, rule: &str) -> Vec<&'a str> {
+    line["issues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["rule"] == rule)
+        .map(|i| i["message"].as_str().unwrap_or_default())
+        .collect()
+}
+
 /// `itkbridge convert INPUT --out OUT --progress never [EXTRA…]`.
 pub fn convert(input: &Path, out: &Path, extra: &[&std::ffi::OsStr]) -> Run {
     let mut args: Vec<&std::ffi::OsStr> = vec![
